@@ -1,0 +1,15 @@
+"""tacr: time-aware attention and regularized adversarial sampling for CTR prediction.
+
+A replication of Wang et al., CIKM 2019. See README.md and ../shared/paper/SPEC.md.
+"""
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("data", "metrics", "models", "samplers", "train", "experiments", "calibration", "plots", "batch")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'tacr' has no attribute {name!r}")

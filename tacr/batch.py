@@ -1,0 +1,117 @@
+"""Data on the device: feature tables and splits moved once, batches gathered by row index.
+
+``DeviceData`` holds the item and user tables and the time zone; ``DeviceSplit`` holds one
+split's arrays. ``split.batch(rows)`` gathers a :class:`Batch` of index tensors on the device,
+which every model consumes (``model(batch)``). Nothing here loops over samples.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .data.history import TimeZone, time_features
+from .data.schema import CTRData, Split
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """"auto" -> CUDA when available, else CPU."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class DeviceData:
+    """Item features, category, user aux codes and the time zone, on one device."""
+
+    def __init__(self, data: CTRData, device: str | torch.device = "auto"):
+        self.device = resolve_device(device)
+        dev = self.device
+        self.spec = data.spec
+        self.category = torch.as_tensor(data.items.category, dtype=torch.int64, device=dev)  # (I,)
+        self.raw = None if data.items.raw is None else torch.as_tensor(data.items.raw, dtype=torch.float32, device=dev)  # (I, r)
+        self.user_aux = torch.as_tensor(data.user_aux, dtype=torch.int64, device=dev)  # (U, F)
+        t_all = np.concatenate([s.time for s in data.splits.values()])
+        self.tz = TimeZone(data.tz, int(t_all.min()), int(t_all.max()))
+        self.splits = {name: DeviceSplit(s, self) for name, s in data.splits.items()}
+
+    def time_features(self, t: torch.Tensor) -> torch.Tensor:
+        """(..., ) int64 unix seconds -> (..., 4) month, weekday, day, hour."""
+        return time_features(t, self.tz)
+
+    def __getitem__(self, name: str) -> "DeviceSplit":
+        return self.splits[name]
+
+
+class DeviceSplit:
+    """One split's arrays as device tensors, moved once."""
+
+    def __init__(self, split: Split, data: DeviceData):
+        dev = data.device
+        self.data = data
+        self.n = len(split)
+        self.user = torch.as_tensor(split.user, device=dev)  # (N,)
+        self.item = torch.as_tensor(split.item, device=dev)  # (N,)
+        self.time = torch.as_tensor(split.time, device=dev)  # (N,)
+        self.label = torch.as_tensor(split.label.astype(np.float32), device=dev)  # (N,)
+        self.hist_item = torch.as_tensor(split.hist_item.astype(np.int64), device=dev)  # (N, L)
+        self.hist_time = torch.as_tensor(split.hist_time, device=dev)  # (N, L)
+        self.hist_len = torch.as_tensor(split.hist_len.astype(np.int64), device=dev)  # (N,)
+        self.hist_id = torch.as_tensor(split.hist_id, device=dev)  # (N,)
+        self.pos_rows = torch.nonzero(self.label > 0.5).squeeze(1)  # (P,)
+        self.neg_rows = torch.nonzero(self.label < 0.5).squeeze(1)  # (Q,)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def batch(self, rows: torch.Tensor) -> "Batch":
+        """Gather rows (any shape, flattened) into a :class:`Batch`."""
+        rows = rows.reshape(-1)
+        return Batch(
+            rows=rows,
+            user=self.user[rows],
+            item=self.item[rows],
+            time=self.time[rows],
+            label=self.label[rows],
+            hist_item=self.hist_item[rows],
+            hist_time=self.hist_time[rows],
+            hist_len=self.hist_len[rows],
+            hist_id=self.hist_id[rows],
+            data=self.data,
+        )
+
+    def iter_batches(self, batch_size: int = 65536):
+        """All rows in order, in batches (for scoring a whole split)."""
+        for start in range(0, self.n, batch_size):
+            yield self.batch(torch.arange(start, min(start + batch_size, self.n), device=self.data.device))
+
+
+@dataclass
+class Batch:
+    """Index tensors of B impressions on one device; features are gathered from ``data``."""
+
+    rows: torch.Tensor  # (B,) row index in its split
+    user: torch.Tensor  # (B,)
+    item: torch.Tensor  # (B,)
+    time: torch.Tensor  # (B,)
+    label: torch.Tensor  # (B,) float 0/1
+    hist_item: torch.Tensor  # (B, L)
+    hist_time: torch.Tensor  # (B, L)
+    hist_len: torch.Tensor  # (B,)
+    hist_id: torch.Tensor  # (B,) equal id <=> identical history
+    data: DeviceData
+
+    def __len__(self) -> int:
+        return self.item.shape[0]
+
+    def with_item(self, item: torch.Tensor) -> "Batch":
+        """The same users, histories and times with other target items (non-positive pairs)."""
+        return Batch(self.rows, self.user, item, self.time, torch.zeros_like(self.label), self.hist_item,
+                     self.hist_time, self.hist_len, self.hist_id, self.data)
+
+    def repeat(self, k: int) -> "Batch":
+        """Each sample repeated k times consecutively: (B,) -> (B*k,)."""
+        rep = lambda t: t.repeat_interleave(k, dim=0)  # noqa: E731
+        return Batch(rep(self.rows), rep(self.user), rep(self.item), rep(self.time), rep(self.label),
+                     rep(self.hist_item), rep(self.hist_time), rep(self.hist_len), rep(self.hist_id), self.data)
