@@ -240,14 +240,18 @@ def time_split(time: np.ndarray, valid_start: int, test_start: int, test_end: in
 
 def assemble(name: str, log: pd.DataFrame, items: Items, user_aux: np.ndarray, aux_sizes, *,
              valid_start: int, test_start: int, test_end: int | None = None, L: int = 10,
-             tz: str = "UTC", aux_names=(), info: dict | None = None, source: str | None = None) -> CTRData:
+             tz: str = "UTC", aux_names=(), info: dict | None = None, source: str | None = None,
+             drop_before: int | None = None) -> CTRData:
     """Build a validated :class:`CTRData` from an impression log (columns user, item, time,
-    label, optional p_click): histories from all clicks of the log, then split by time."""
+    label, optional p_click): histories from all clicks of the log, then split by time.
+    Rows before ``drop_before`` only feed histories (a warm-up period) and are in no split."""
     source = source or name
     log = log.sort_values(["time", "user"], kind="stable").reset_index(drop=True)
     arr = {c: log[c].to_numpy() for c in log.columns}
     hist = build_histories(arr["user"], arr["item"], arr["time"], arr["label"], L=L)
     masks = time_split(arr["time"], valid_start, test_start, test_end)
+    if drop_before is not None:
+        masks = (masks[0] & (arr["time"] >= drop_before),) + masks[1:]
     splits = []
     for mask in masks:
         rows = np.flatnonzero(mask)

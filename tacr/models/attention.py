@@ -1,0 +1,126 @@
+"""History readouts: the relative time embedding Eq. (3), time-aware attention Eq. (4)-(5),
+and DIN's local activation unit (SPEC §3 baseline).
+
+Eq. (3), d = 90, dt = t0 - t_l in seconds, argument in float64 (SPEC §2 Decision)::
+
+    e_t_l[2j]   = sin(dt / 10000^(2j/d))
+    e_t_l[2j+1] = cos(dt / 10000^(2j/d))
+
+Eq. (4)-(5), width v = 90, no biases (as written in the paper)::
+
+    u_l = v^T tanh(W_h h_l + W_i e_i0 + W_t e_t_l)
+    a   = softmax(u) over the real history positions (padding gets weight exactly 0)
+    e_h = sum_l a_l h_l                   (empty history -> e_h = 0)
+
+``GRU attention`` (SPEC §3) is the same module without the ``W_t e_t_l`` term.
+
+DIN (Zhou et al., KDD 2018) local activation unit::
+
+    w_l = MLP([e_l, e_0, e_l - e_0, e_l * e_0])   hidden (36,), ReLU, linear scalar output
+    e_h = sum_l w_l e_l                           unnormalised: no softmax; padding w_l = 0
+
+The first DIN layer is stored as one ``Linear(4d, 36)`` but evaluated split by blocks,
+``(W_1 + W_3) e_l + (W_2 - W_3) e_0 + W_4 (e_l * e_0) + b``, so the history part is computed once
+per distinct history. DIN's own code uses 80-40 hidden units with PReLU/Dice; we use one 36-unit
+ReLU layer (configurable: ``ModelConfig.din_hidden``).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+
+
+def relative_time_encoding(dt: torch.Tensor, dim: int = 90, base: float = 10000.0) -> torch.Tensor:
+    """Eq. (3): sinusoidal embedding of time differences ``dt`` (seconds), (...,) -> (..., dim).
+
+    The argument ``dt / base^(2j/dim)`` is formed in float64 (``dt`` reaches 1e7 s and more, where
+    float32 keeps only ~1 s resolution, i.e. O(1) rad error in the fastest components); the
+    result is float32. Layout is interleaved: even indices sin, odd indices cos.
+    """
+    if dim < 2 or dim % 2:
+        raise ValueError(f"relative time embedding dimension must be even and >= 2, got {dim}")
+    j2 = torch.arange(0, dim, 2, dtype=torch.float64, device=dt.device)  # (dim/2,) = 2j
+    inv_freq = torch.exp(-j2 / dim * math.log(base))  # (dim/2,)
+    ang = dt.to(torch.float64).unsqueeze(-1) * inv_freq  # (..., dim/2) float64
+    return torch.stack((ang.sin(), ang.cos()), dim=-1).flatten(-2).to(torch.float32)  # (..., dim)
+
+
+def masked_softmax(u: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Softmax over the last axis restricted to ``mask``; masked entries exactly 0, all-masked rows 0."""
+    u = u.masked_fill(~mask, torch.finfo(u.dtype).min)  # (B, L)
+    return torch.softmax(u, dim=-1) * mask  # (B, L)
+
+
+def _gather(x: torch.Tensor, inv: torch.Tensor | None) -> torch.Tensor:
+    """Rows of per-distinct-history tensors for each sample (identity when ``inv`` is None)."""
+    return x if inv is None else x[inv]
+
+
+class TimeAwareAttention(nn.Module):
+    """Eq. (4)-(5). ``time_dim`` = None gives the plain GRU attention (no ``W_t e_t`` term).
+
+    Args (forward):
+        states: (U, L, H) GRU states of the distinct histories.
+        inv: (B,) index into ``states`` of each sample's history, or None when U == B.
+        e_0: (B, d) target item embedding.
+        dt: (B, L) int64 t0 - t_l in seconds (ignored without the time term).
+        mask: (B, L) bool, True on real positions.
+    Returns:
+        e_h (B, H), a (B, L).
+    """
+
+    def __init__(self, hidden: int = 90, item_dim: int = 90, width: int = 90,
+                 time_dim: int | None = 90, time_base: float = 10000.0):
+        super().__init__()
+        self.W_h = nn.Linear(hidden, width, bias=False)
+        self.W_i = nn.Linear(item_dim, width, bias=False)
+        self.W_t = nn.Linear(time_dim, width, bias=False) if time_dim else None
+        self.v = nn.Linear(width, 1, bias=False)
+        self.time_dim, self.time_base = time_dim, time_base
+
+    def forward(self, states, inv, e_0, dt, mask):
+        k = _gather(self.W_h(states), inv)  # (B, L, v): W_h h_l, computed once per distinct history
+        pre = k + self.W_i(e_0).unsqueeze(1)  # (B, L, v)
+        if self.W_t is not None:
+            e_t = relative_time_encoding(dt, self.time_dim, self.time_base)  # (B, L, d)
+            pre = pre + self.W_t(e_t)  # (B, L, v)
+        u = self.v(torch.tanh(pre)).squeeze(-1)  # (B, L)
+        a = masked_softmax(u, mask)  # (B, L)
+        e_h = torch.einsum("bl,blh->bh", a, _gather(states, inv))  # (B, H)
+        return e_h, a
+
+
+class DINActivation(nn.Module):
+    """DIN's local activation unit and unnormalised weighted sum of history item embeddings.
+
+    Args (forward):
+        e_l: (U, L, d) history item embeddings of the distinct histories.
+        inv: (B,) or None, as in :class:`TimeAwareAttention`.
+        e_0: (B, d) target item embedding.
+        mask: (B, L) bool.
+    Returns:
+        e_h (B, d), w (B, L).
+    """
+
+    def __init__(self, item_dim: int = 90, hidden: tuple[int, ...] = (36,)):
+        super().__init__()
+        if not hidden:
+            raise ValueError("DIN activation unit needs at least one hidden layer")
+        self.d = item_dim
+        self.fc1 = nn.Linear(4 * item_dim, hidden[0])
+        rest = []
+        for a, b in zip(hidden, hidden[1:]):
+            rest += [nn.ReLU(), nn.Linear(a, b)]
+        self.rest = nn.Sequential(*rest, nn.ReLU(), nn.Linear(hidden[-1], 1))
+
+    def forward(self, e_l, inv, e_0, mask):
+        W_l, W_0, W_d, W_p = self.fc1.weight.split(self.d, dim=1)  # 4 x (k, d)
+        hist = _gather(e_l @ (W_l + W_d).T, inv)  # (B, L, k): once per distinct history
+        tgt = e_0 @ (W_0 - W_d).T + self.fc1.bias  # (B, k)
+        e_lb = _gather(e_l, inv)  # (B, L, d)
+        pre = hist + tgt.unsqueeze(1) + (e_lb * e_0.unsqueeze(1)) @ W_p.T  # (B, L, k)
+        w = self.rest(pre).squeeze(-1) * mask  # (B, L), padding exactly 0
+        e_h = torch.einsum("bl,bld->bd", w, e_lb)  # (B, d)
+        return e_h, w

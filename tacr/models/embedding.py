@@ -1,0 +1,125 @@
+"""Item and auxiliary embeddings (SPEC §2; paper Eq. (1) with the activations of Sec. 4.2).
+
+Implements
+
+    e_c  = tanh(W_c O(c) + b_c)                                   category, 8-d
+    e_t  = concat(tanh(W_m O(t_m) + b_m), ..., tanh(W_h O(t_h) + b_h))   4 x 8-d
+    e_i  = F(concat(e_r, e_c, e_t)),   F = Linear-ReLU, Linear-ReLU, Linear-tanh (90 wide)
+    e_a  = tanh(W_a concat(O(a_1), ..., O(a_F)) + b_a)            auxiliary, 8-d
+
+``O(.)`` is a one-hot vector. ``W O(x) + b`` is computed as a row lookup plus bias
+(:class:`OneHotLinear`), numerically identical to ``nn.Linear`` on the one-hot vector.
+Eq. (1) writes ReLU (``R``) on the one-hot layers; Sec. 4.2 says tanh, and SPEC §2 follows 4.2.
+Models "without temporal inputs" (SPEC §3) drop ``e_t``: ``e_i = F(concat(e_r, e_c))``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class OneHotLinear(nn.Module):
+    """``Linear(n_values, out)`` applied to one-hot vectors, as an embedding lookup plus bias.
+
+    ``weight`` is stored as (n_values, out), i.e. the transpose of ``nn.Linear.weight``, and is
+    initialised like ``nn.Linear`` (uniform in +-1/sqrt(n_values)).
+    """
+
+    def __init__(self, n_values: int, out_dim: int):
+        super().__init__()
+        if n_values < 1 or out_dim < 1:
+            raise ValueError(f"OneHotLinear needs n_values >= 1 and out_dim >= 1, got {n_values}, {out_dim}")
+        self.n_values, self.out_dim = n_values, out_dim
+        bound = 1.0 / math.sqrt(n_values)
+        self.weight = nn.Parameter(torch.empty(n_values, out_dim).uniform_(-bound, bound))  # (n, o)
+        self.bias = nn.Parameter(torch.empty(out_dim).uniform_(-bound, bound))  # (o,)
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        return F.embedding(idx, self.weight) + self.bias  # (..., o)
+
+
+class MultiOneHotLinear(nn.Module):
+    """``Linear(sum(sizes), out)`` on the concatenated one-hots of several categorical fields."""
+
+    def __init__(self, sizes: tuple[int, ...], out_dim: int):
+        super().__init__()
+        sizes = tuple(int(s) for s in sizes)
+        if not sizes or min(sizes) < 1:
+            raise ValueError(f"MultiOneHotLinear needs at least one field of size >= 1, got {sizes}")
+        n = sum(sizes)
+        bound = 1.0 / math.sqrt(n)
+        self.sizes = sizes
+        self.weight = nn.Parameter(torch.empty(n, out_dim).uniform_(-bound, bound))  # (sum n_f, o)
+        self.bias = nn.Parameter(torch.empty(out_dim).uniform_(-bound, bound))  # (o,)
+        offsets = torch.tensor((0,) + sizes[:-1], dtype=torch.int64).cumsum(0)
+        self.register_buffer("offsets", offsets, persistent=False)  # (F,)
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        return F.embedding(codes + self.offsets, self.weight).sum(-2) + self.bias  # (..., o)
+
+
+class ItemEmbedding(nn.Module):
+    """Eq. (1): ``(item, time features) -> e_i``; shared by the target and the history items.
+
+    Args (forward):
+        data: the :class:`tacr.batch.DeviceData` holding ``category (I,)`` and ``raw (I, r)``.
+        item: (...,) int64 item indices.
+        tf: (..., 4) int64 month, weekday, day, hour; ignored (may be None) without temporal inputs.
+    Returns:
+        (..., item_dim) float32.
+    Without raw features (``spec.has_raw_features`` False) ``e_r`` is a learned
+    ``raw_dim``-d item-id embedding (``nn.Embedding``, N(0, 1) init) in the same input slot.
+    """
+
+    def __init__(self, spec, onehot_dim: int = 8, item_dim: int = 90, n_layers: int = 3, temporal: bool = True):
+        super().__init__()
+        if n_layers < 1:
+            raise ValueError(f"item embedding needs >= 1 layer, got {n_layers}")
+        self.raw_dim, self.temporal = int(spec.raw_dim), bool(temporal)
+        self.raw_id = None if spec.has_raw_features else nn.Embedding(spec.n_items, spec.raw_dim)
+        self.category = OneHotLinear(spec.n_categories, onehot_dim)
+        self.time = nn.ModuleList(OneHotLinear(n, onehot_dim) for n in spec.time_sizes) if temporal else None
+        in_dim = spec.raw_dim + onehot_dim * (1 + (len(spec.time_sizes) if temporal else 0))
+        layers = []
+        for k in range(n_layers):
+            layers += [nn.Linear(in_dim if k == 0 else item_dim, item_dim), nn.Tanh() if k == n_layers - 1 else nn.ReLU()]
+        self.mlp = nn.Sequential(*layers)
+        self.in_dim, self.out_dim = in_dim, item_dim
+
+    def inputs(self, data, item: torch.Tensor, tf: torch.Tensor | None) -> torch.Tensor:
+        """The concatenation ``[e_r, e_c, e_t]`` fed to F: (..., in_dim)."""
+        if self.raw_id is None:
+            if data.raw is None or data.raw.shape[-1] != self.raw_dim:
+                raise ValueError(f"model expects {self.raw_dim}-d raw item features, data has "
+                                 f"{None if data.raw is None else data.raw.shape[-1]}")
+            e_r = data.raw[item]  # (..., r)
+        else:
+            e_r = self.raw_id(item)  # (..., r)
+        parts = [e_r, torch.tanh(self.category(data.category[item]))]  # (..., r), (..., 8)
+        if self.temporal:
+            parts += [torch.tanh(layer(tf[..., k])) for k, layer in enumerate(self.time)]  # 4 x (..., 8)
+        return torch.cat(parts, dim=-1)  # (..., in_dim)
+
+    def forward(self, data, item: torch.Tensor, tf: torch.Tensor | None = None) -> torch.Tensor:
+        return self.mlp(self.inputs(data, item, tf))  # (..., item_dim)
+
+
+class AuxEmbedding(nn.Module):
+    """``e_a = tanh(Linear(one-hot user attributes))`` (Sec. 4.2), ``aux_dim`` = 8.
+
+    With no auxiliary fields (``aux_sizes == ()``) the module has no parameters and returns
+    zeros, so the sample embedding keeps its width (188).
+    """
+
+    def __init__(self, aux_sizes: tuple[int, ...], aux_dim: int = 8):
+        super().__init__()
+        self.aux_dim = aux_dim
+        self.linear = MultiOneHotLinear(aux_sizes, aux_dim) if len(aux_sizes) else None
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        if self.linear is None:
+            return codes.new_zeros(codes.shape[:-1] + (self.aux_dim,), dtype=torch.float32)  # (B, a)
+        return torch.tanh(self.linear(codes))  # (B, a)

@@ -1,0 +1,213 @@
+"""The CTR models of SPEC §2-3 behind one interface: ``build(name, spec)(batch) -> ModelOutput``.
+
+``time_aware`` (Sec. 2.2): item embedding Eq. (1) -> two-layer GRU Eq. (2) -> time-aware
+attention Eq. (3)-(5) -> sample embedding Eq. (6) ``e_s = concat(e_h, e_i0, e_a)`` (188-d) ->
+score ``f(e_s)`` = one linear layer (Sec. 4.2).
+Baselines (SPEC §3, no temporal inputs: the item embedding takes ``[e_r, e_c]`` only):
+``gru`` (e_h = last real GRU state), ``din`` (DIN activation unit over the item embeddings, no
+GRU), ``gru_attention`` (Eq. (4) without the ``W_t e_t`` term).
+
+Departures, all deliberate:
+* GRU: ``nn.GRU`` (the cuDNN variant: reset gate applied after the hidden matmul,
+  ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) n + z h``). Eq. (2) applies
+  the reset gate before ``W_hc`` and swaps the roles of ``z`` and ``1 - z`` (a relabelling).
+* History padding sits at the end; a GRU is causal, so the real states are exact without
+  packing. Padded outputs are masked (attention weight 0; ``last`` gathers position len-1).
+* Empty history: ``e_h = 0``. Empty ``aux_sizes``: ``e_a = 0`` (8 zeros, no parameters).
+
+Speed (``dedup``): GRU states, ``W_h h_l`` and DIN's history term do not depend on the target,
+so with ``dedup=True`` they are computed once per distinct ``hist_id`` in the batch and gathered;
+with ``dedup_items=True`` the item-embedding MLP also runs once per distinct
+(item, month, weekday, day, hour) row, and only on real history positions. ``dedup=False`` is
+the plain per-sample path (reference for tests). Both give the same scores up to float rounding.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import torch
+import torch.nn as nn
+
+from .attention import DINActivation, TimeAwareAttention
+from .embedding import AuxEmbedding, ItemEmbedding
+
+HISTORY_KINDS = ("attention", "last", "din")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes and switches of a model; the defaults are SPEC §2 (the time-aware model)."""
+
+    name: str = "time_aware"
+    history: str = "attention"  # "attention" (Eq. 4-5) | "last" (last GRU state) | "din"
+    temporal: bool = True  # month/weekday/day/hour one-hots in the item embedding (Eq. 1)
+    time_attention: bool = True  # the W_t e_t term of Eq. (4)
+    onehot_dim: int = 8  # each one-hot layer's output (Sec. 4.2)
+    item_dim: int = 90  # d: item embedding and every layer of F
+    item_layers: int = 3  # layers of F (ReLU, ReLU, tanh)
+    gru_hidden: int = 90
+    gru_layers: int = 2
+    attn_dim: int = 90  # v of Eq. (4)
+    time_dim: int = 90  # d of Eq. (3)
+    time_base: float = 10000.0
+    aux_dim: int = 8
+    din_hidden: tuple[int, ...] = (36,)
+    dedup: bool = True  # history work once per distinct hist_id
+    dedup_items: bool = True  # item MLP once per distinct (item, time features); needs dedup
+
+    def __post_init__(self):
+        if self.history not in HISTORY_KINDS:
+            raise ValueError(f"history must be one of {HISTORY_KINDS}, got {self.history!r}")
+        if self.time_attention and self.history != "attention":
+            raise ValueError("time_attention needs history='attention'")
+        if self.time_attention and (self.time_dim < 2 or self.time_dim % 2):
+            raise ValueError(f"time_dim must be even and >= 2, got {self.time_dim}")
+        for f in ("onehot_dim", "item_dim", "item_layers", "gru_hidden", "gru_layers", "attn_dim", "aux_dim"):
+            if getattr(self, f) < 1:
+                raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
+
+
+#: The models of SPEC §2-3, as ModelConfig overrides.
+PRESETS: dict[str, dict] = {
+    "time_aware": dict(history="attention", temporal=True, time_attention=True),
+    "gru": dict(history="last", temporal=False, time_attention=False),
+    "din": dict(history="din", temporal=False, time_attention=False),
+    "gru_attention": dict(history="attention", temporal=False, time_attention=False),
+}
+MODEL_NAMES = tuple(PRESETS)
+
+
+@dataclass
+class ModelOutput:
+    """What every model returns for a batch of B samples."""
+
+    score: torch.Tensor  # (B,) logit f(e_s); CTR = sigmoid(score)
+    e_i: torch.Tensor  # (B, item_dim) target item embedding e_i0
+    e_h: torch.Tensor  # (B, H) history embedding
+    e_s: torch.Tensor  # (B, H + item_dim + aux_dim) sample embedding, Eq. (6)
+    weights: torch.Tensor | None = None  # (B, L) attention / DIN weights (None for ``gru``)
+
+
+class CTRModel(nn.Module):
+    """Item embedding -> history encoder/readout -> sample embedding -> linear score.
+
+    Args:
+        cfg: a :class:`ModelConfig`.
+        spec: the dataset's :class:`tacr.data.DataSpec` (vocabulary sizes, raw dim, aux sizes).
+    Forward:
+        batch: a :class:`tacr.batch.Batch`; ``dedup`` overrides ``cfg.dedup`` for one call.
+    """
+
+    def __init__(self, cfg: ModelConfig, spec):
+        super().__init__()
+        if spec.n_items < 1 or spec.n_categories < 1:
+            raise ValueError(f"spec needs n_items and n_categories >= 1, got {spec.n_items}, {spec.n_categories}")
+        self.cfg, self.spec = cfg, spec
+        d = cfg.item_dim
+        self.item_embedding = ItemEmbedding(spec, cfg.onehot_dim, d, cfg.item_layers, cfg.temporal)
+        self.gru = nn.GRU(d, cfg.gru_hidden, num_layers=cfg.gru_layers, batch_first=True) if cfg.history != "din" else None
+        if cfg.history == "attention":
+            self.readout = TimeAwareAttention(cfg.gru_hidden, d, cfg.attn_dim,
+                                              cfg.time_dim if cfg.time_attention else None, cfg.time_base)
+        elif cfg.history == "din":
+            self.readout = DINActivation(d, tuple(cfg.din_hidden))
+        else:
+            self.readout = None
+        self.aux_embedding = AuxEmbedding(tuple(spec.aux_sizes), cfg.aux_dim)
+        self.history_dim = d if cfg.history == "din" else cfg.gru_hidden
+        self.sample_dim = self.history_dim + d + cfg.aux_dim
+        self.head = nn.Linear(self.sample_dim, 1)
+        radix = torch.tensor(spec.time_sizes, dtype=torch.int64)
+        self.register_buffer("time_radix", radix, persistent=False)  # (4,)
+        self._time_card = int(radix.prod())
+        if spec.n_items * self._time_card >= 2**62:
+            raise ValueError("n_items x time cardinality overflows the int64 dedup key")
+
+    # ------------------------------------------------------------------ item embeddings
+    def embed_items(self, data, item: torch.Tensor, time: torch.Tensor) -> torch.Tensor:
+        """Eq. (1) per row, no dedup: (...,) item and unix time -> (..., item_dim)."""
+        tf = data.time_features(time) if self.cfg.temporal else None  # (..., 4)
+        return self.item_embedding(data, item, tf)  # (..., d)
+
+    def _embed_items_dedup(self, data, item: torch.Tensor, time: torch.Tensor) -> torch.Tensor:
+        """Eq. (1) once per distinct (item, time-feature) key: (N,) -> (N, item_dim)."""
+        if not self.cfg.temporal:
+            key, inv = torch.unique(item, return_inverse=True)  # (K,), (N,)
+            return self.item_embedding(data, key, None)[inv]  # (N, d)
+        tf = data.time_features(time)  # (N, 4)
+        code = tf[:, 0]
+        for k in range(1, tf.shape[1]):
+            code = code * self.time_radix[k] + tf[:, k]  # (N,) mixed radix
+        key, inv = torch.unique(item * self._time_card + code, return_inverse=True)  # (K,), (N,)
+        u_item, code = key // self._time_card, key % self._time_card  # (K,), (K,)
+        digits = []
+        for k in range(tf.shape[1] - 1, -1, -1):
+            digits.append(code % self.time_radix[k])
+            code = code // self.time_radix[k]
+        u_tf = torch.stack(digits[::-1], dim=-1)  # (K, 4)
+        return self.item_embedding(data, u_item, u_tf)[inv]  # (N, d)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, batch, dedup: bool | None = None) -> ModelOutput:
+        cfg, data = self.cfg, batch.data
+        dedup = cfg.dedup if dedup is None else dedup
+        B, L = batch.hist_item.shape
+        mask = torch.arange(L, device=batch.hist_len.device) < batch.hist_len.unsqueeze(1)  # (B, L)
+
+        if dedup:
+            uniq, inv = torch.unique(batch.hist_id, return_inverse=True)  # (U,), (B,)
+            first = torch.full((len(uniq),), B, dtype=torch.int64, device=inv.device)
+            first = first.scatter_reduce(0, inv, torch.arange(B, device=inv.device), "amin")  # (U,)
+            h_item, h_time, h_len, h_mask = batch.hist_item[first], batch.hist_time[first], batch.hist_len[first], mask[first]  # (U, L)...
+        else:
+            inv = None
+            h_item, h_time, h_len, h_mask = batch.hist_item, batch.hist_time, batch.hist_len, mask  # (B, L)...
+
+        if dedup and cfg.dedup_items:
+            rows = torch.cat([batch.item, h_item[h_mask]])  # (B + R,)
+            times = torch.cat([batch.time, h_time[h_mask]])  # (B + R,)
+            emb = self._embed_items_dedup(data, rows, times)  # (B + R, d)
+            e_0 = emb[:B]  # (B, d)
+            e_l = emb.new_zeros(h_item.shape + (cfg.item_dim,))  # (U, L, d), padding = 0
+            e_l[h_mask] = emb[B:]
+        else:
+            e_0 = self.embed_items(data, batch.item, batch.time)  # (B, d)
+            e_l = self.embed_items(data, h_item, h_time)  # (U, L, d)
+
+        weights = None
+        if cfg.history == "din":
+            e_h, weights = self.readout(e_l, inv, e_0, mask)  # (B, d), (B, L)
+        else:
+            states = self.gru(e_l)[0]  # (U, L, H)
+            if cfg.history == "last":
+                idx = (h_len - 1).clamp(min=0)  # (U,)
+                last = states[torch.arange(len(idx), device=idx.device), idx] * (h_len > 0).unsqueeze(1)  # (U, H)
+                e_h = last if inv is None else last[inv]  # (B, H)
+            else:
+                dt = batch.time.unsqueeze(1) - batch.hist_time if cfg.time_attention else None  # (B, L)
+                e_h, weights = self.readout(states, inv, e_0, dt, mask)  # (B, H), (B, L)
+
+        e_a = self.aux_embedding(data.user_aux[batch.user])  # (B, a)
+        e_s = torch.cat([e_h, e_0, e_a], dim=-1)  # (B, D) Eq. (6)
+        score = self.head(e_s).squeeze(-1)  # (B,)
+        return ModelOutput(score=score, e_i=e_0, e_h=e_h, e_s=e_s, weights=weights)
+
+
+def build(name: str, data_spec, **overrides) -> CTRModel:
+    """A model of SPEC §2-3 by name (see :data:`MODEL_NAMES`), float32, on CPU.
+
+    ``data_spec`` is a :class:`tacr.data.DataSpec` (or anything with a ``.spec``: CTRData,
+    DeviceData); ``overrides`` replace :class:`ModelConfig` fields (e.g. ``dedup=False``).
+    """
+    if name not in PRESETS:
+        raise ValueError(f"unknown model {name!r}; available: {MODEL_NAMES}")
+    spec = getattr(data_spec, "spec", data_spec)
+    known = {f.name for f in fields(ModelConfig)}
+    if bad := sorted(set(overrides) - known):
+        raise ValueError(f"unknown ModelConfig field(s) {bad}; known: {sorted(known)}")
+    cfg = replace(ModelConfig(), **{"name": name, **PRESETS[name], **overrides})
+    return CTRModel(cfg, spec)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,359 @@
+"""tacr.models against independent computations (SPEC §2-3)."""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from tacr.batch import DeviceData
+from tacr.data.schema import Items, assemble
+from tacr.models import (MODEL_NAMES, MultiOneHotLinear, OneHotLinear, build, count_parameters,
+                         relative_time_encoding)
+
+DAY = 86400
+AUX = (3, 8)
+
+
+def make_data(raw: bool = True, n_users: int = 30, n_items: int = 50, n_cat: int = 6, days: int = 120,
+              views_per_user: int = 14, aux_sizes=AUX, seed: int = 0):
+    """A small CTRData: page views of 2-5 items at one time (so histories repeat), CTR ~0.3,
+    spread over ``days`` days so every time feature varies."""
+    rng = np.random.default_rng(seed)
+    t_start = int(pd.Timestamp("2019-01-01", tz="UTC").timestamp())
+    rows = []
+    for u in range(n_users):
+        for t in np.sort(rng.integers(t_start, t_start + days * DAY, views_per_user)):
+            for it in rng.choice(n_items, rng.integers(2, 6), replace=False):
+                rows.append((u, int(it), int(t), int(rng.random() < 0.3)))
+    log = pd.DataFrame(rows, columns=["user", "item", "time", "label"])
+    items = Items(category=rng.integers(0, n_cat, n_items).astype(np.int64),
+                  raw=rng.normal(size=(n_items, 50)).astype(np.float32) if raw else None)
+    user_aux = np.stack([rng.integers(0, s, n_users) for s in aux_sizes], axis=1) if aux_sizes else np.zeros((n_users, 0), np.int64)
+    return assemble("fixture", log, items, user_aux, aux_sizes, valid_start=t_start + (days - 30) * DAY,
+                    test_start=t_start + (days - 15) * DAY)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_data(raw=True)
+
+
+@pytest.fixture(scope="module")
+def data_noraw():
+    return make_data(raw=False, seed=1)
+
+
+@pytest.fixture(scope="module")
+def dev(data):
+    return DeviceData(data, "cpu")
+
+
+def train_batch(dev, n=None):
+    split = dev["train"]
+    rows = torch.arange(split.n if n is None else min(n, split.n))
+    return split.batch(rows)
+
+
+def make_model(name, spec, **kw):
+    torch.manual_seed(0)
+    return build(name, spec, **kw).eval()
+
+
+# ------------------------------------------------------------------------- Eq. (3)
+def test_relative_time_encoding_float64_vs_numpy():
+    rng = np.random.default_rng(0)
+    dt = np.concatenate([rng.integers(0, 30_000_000, 2000), [0, 1, 2**24 + 1, 29_999_999]])
+    d = 90
+    j = np.arange(d // 2)
+    ang = dt[:, None].astype(np.float64) / 10000.0 ** (2 * j / d)
+    ref = np.empty((len(dt), d))
+    ref[:, 0::2], ref[:, 1::2] = np.sin(ang), np.cos(ang)
+    got = relative_time_encoding(torch.as_tensor(dt), d)
+    assert got.dtype == torch.float32 and got.shape == (len(dt), d)
+    assert np.abs(got.numpy() - ref).max() < 1e-6
+    # the same formula with a float32 argument is O(1) wrong at dt ~ 3e7 s (why SPEC asks float64)
+    inv32 = torch.as_tensor(1.0 / 10000.0 ** (2 * j / d), dtype=torch.float32)
+    ang32 = torch.as_tensor(dt, dtype=torch.float32)[:, None] * inv32
+    bad = torch.stack((ang32.sin(), ang32.cos()), -1).flatten(-2).numpy()
+    assert np.abs(bad - ref).max() > 0.5
+
+
+# ------------------------------------------------------------------------- one-hot layers, Eq. (1)
+def test_one_hot_linear_equals_explicit_linear():
+    torch.manual_seed(0)
+    layer = OneHotLinear(13, 8)
+    lin = nn.Linear(13, 8)
+    lin.weight.data.copy_(layer.weight.data.T)
+    lin.bias.data.copy_(layer.bias.data)
+    idx = torch.randint(0, 13, (5, 7))
+    torch.testing.assert_close(layer(idx), lin(F.one_hot(idx, 13).float()), atol=1e-6, rtol=0)
+
+    multi = MultiOneHotLinear((3, 8, 2), 8)
+    lin = nn.Linear(13, 8)
+    lin.weight.data.copy_(multi.weight.data.T)
+    lin.bias.data.copy_(multi.bias.data)
+    codes = torch.stack([torch.randint(0, s, (40,)) for s in (3, 8, 2)], 1)
+    onehot = torch.cat([F.one_hot(codes[:, k], s) for k, s in enumerate((3, 8, 2))], 1).float()
+    torch.testing.assert_close(multi(codes), lin(onehot), atol=1e-6, rtol=0)
+
+
+def test_item_embedding_equals_explicit_eq1(data, dev):
+    model = make_model("time_aware", data.spec)
+    emb = model.item_embedding
+    item = torch.as_tensor(data.train.item[:64])
+    t = torch.as_tensor(data.train.time[:64])
+    tf = dev.time_features(t).numpy()
+    W = lambda layer: layer.weight.detach().numpy()  # noqa: E731  (n, 8) = Linear weight^T
+    b = lambda layer: layer.bias.detach().numpy()  # noqa: E731
+    cat = data.items.category[item.numpy()]
+    parts = [data.items.raw[item.numpy()], np.tanh(np.eye(data.spec.n_categories)[cat] @ W(emb.category) + b(emb.category))]
+    for k, (n, layer) in enumerate(zip(data.spec.time_sizes, emb.time)):
+        parts.append(np.tanh(np.eye(n)[tf[:, k]] @ W(layer) + b(layer)))
+    x = np.concatenate(parts, 1)
+    assert x.shape[1] == 90
+    lin = [m for m in emb.mlp if isinstance(m, nn.Linear)]
+    for k, m in enumerate(lin):
+        x = x @ m.weight.detach().numpy().T + m.bias.detach().numpy()
+        x = np.tanh(x) if k == len(lin) - 1 else np.maximum(x, 0)
+    got = model.embed_items(dev, item, t).detach().numpy()
+    assert np.abs(got - x).max() < 1e-5
+
+
+# ------------------------------------------------------------------------- Eq. (2)-(6) vs numpy
+def np_gru(gru: nn.GRU, x: np.ndarray) -> np.ndarray:
+    """nn.GRU's equations (r, z, n gates; reset after the hidden matmul), all layers, float64."""
+    sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    out = x.astype(np.float64)
+    for layer in range(gru.num_layers):
+        g = lambda n: getattr(gru, f"{n}_l{layer}").detach().double().numpy()  # noqa: E731
+        Wi, Wh, bi, bh = g("weight_ih"), g("weight_hh"), g("bias_ih"), g("bias_hh")
+        H = Wh.shape[1]
+        h = np.zeros((out.shape[0], H))
+        states = []
+        for step in range(out.shape[1]):
+            gi, gh = out[:, step] @ Wi.T + bi, h @ Wh.T + bh
+            r, z = sig(gi[:, :H] + gh[:, :H]), sig(gi[:, H:2 * H] + gh[:, H:2 * H])
+            n = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
+            h = (1 - z) * n + z * h
+            states.append(h)
+        out = np.stack(states, 1)
+    return out
+
+
+def np_reference(model, dev, batch):
+    """e_h and score from Eq. (2)-(6) in numpy, using the module's weights and item embeddings."""
+    cfg = model.cfg
+    with torch.no_grad():
+        e0 = model.embed_items(dev, batch.item, batch.time).double().numpy()  # (B, d)
+        el = model.embed_items(dev, batch.hist_item, batch.hist_time).double().numpy()  # (B, L, d)
+        e_a = model.aux_embedding(dev.user_aux[batch.user]).double().numpy()
+    n = batch.hist_len.numpy()
+    L = el.shape[1]
+    mask = np.arange(L)[None] < n[:, None]
+    P = lambda m: m.weight.detach().double().numpy()  # noqa: E731
+    if cfg.history == "din":
+        fc1 = model.readout.fc1
+        x = np.concatenate([el, np.broadcast_to(e0[:, None], el.shape), el - e0[:, None], el * e0[:, None]], -1)
+        hdn = np.maximum(x @ P(fc1).T + fc1.bias.detach().double().numpy(), 0)
+        out = model.readout.rest[-1]
+        w = (hdn @ P(out).T + out.bias.detach().double().numpy())[..., 0] * mask
+        e_h = (w[..., None] * el).sum(1)
+    else:
+        h = np_gru(model.gru, el)  # (B, L, H), padded inputs included: causal, so harmless
+        if cfg.history == "last":
+            e_h = np.where(n[:, None] > 0, h[np.arange(len(n)), np.maximum(n - 1, 0)], 0.0)
+        else:
+            att = model.readout
+            pre = h @ P(att.W_h).T + (e0 @ P(att.W_i).T)[:, None]
+            if cfg.time_attention:
+                dt = (batch.time[:, None] - batch.hist_time).numpy().astype(np.float64)
+                j = np.arange(cfg.time_dim // 2)
+                ang = dt[..., None] / 10000.0 ** (2 * j / cfg.time_dim)
+                e_t = np.empty(dt.shape + (cfg.time_dim,))
+                e_t[..., 0::2], e_t[..., 1::2] = np.sin(ang), np.cos(ang)
+                pre = pre + e_t @ P(att.W_t).T
+            u = (np.tanh(pre) @ P(att.v).T)[..., 0]
+            u = np.where(mask, u, -np.inf)
+            a = np.exp(u - np.where(mask.any(1), u.max(1), 0)[:, None])
+            a = np.where(mask, a, 0)
+            a = a / np.maximum(a.sum(1, keepdims=True), 1e-300)
+            e_h = (a[..., None] * h).sum(1)
+    e_s = np.concatenate([e_h, e0, e_a], 1)
+    score = e_s @ P(model.head)[0] + model.head.bias.item()
+    return e_h, score
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_model_vs_numpy_reference(name, data, dev):
+    model = make_model(name, data.spec)
+    batch = train_batch(dev, 300)
+    assert (batch.hist_len == 0).any() and (batch.hist_len == batch.hist_item.shape[1]).any()
+    e_h, score = np_reference(model, dev, batch)
+    for dedup in (False, True):
+        with torch.no_grad():
+            out = model(batch, dedup=dedup)
+        assert np.abs(out.e_h.numpy() - e_h).max() < 2e-5, (name, dedup)
+        assert np.abs(out.score.numpy() - score).max() < 2e-5, (name, dedup)
+
+
+# ------------------------------------------------------------------------- masking
+@pytest.mark.parametrize("name", ["time_aware", "gru_attention", "din"])
+def test_attention_masking_and_empty_history(name, data, dev):
+    model = make_model(name, data.spec)
+    batch = train_batch(dev, 300)
+    with torch.no_grad():
+        out = model(batch, dedup=False)
+    mask = torch.arange(batch.hist_item.shape[1]) < batch.hist_len[:, None]
+    assert torch.all(out.weights[~mask] == 0)  # exactly 0 on padding
+    empty = batch.hist_len == 0
+    assert torch.all(out.e_h[empty] == 0) and torch.isfinite(out.score).all()
+    if name != "din":  # softmax: sums to 1 over real positions
+        torch.testing.assert_close(out.weights[~empty].sum(1), torch.ones(int((~empty).sum())), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_padded_content_does_not_matter(name, data, dev):
+    model = make_model(name, data.spec)
+    batch = train_batch(dev, 300)
+    pad = torch.arange(batch.hist_item.shape[1]) >= batch.hist_len[:, None]
+    g = torch.Generator().manual_seed(1)
+    junk = replace(batch,
+                   hist_item=torch.where(pad, torch.randint(0, data.spec.n_items, pad.shape, generator=g), batch.hist_item),
+                   hist_time=torch.where(pad, torch.randint(0, 2**31, pad.shape, generator=g), batch.hist_time))
+    for dedup in (False, True):
+        with torch.no_grad():
+            a, b = model(batch, dedup=dedup).score, model(junk, dedup=dedup).score
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+
+
+# ------------------------------------------------------------------------- dedup == plain
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_dedup_equals_plain(name, data, dev):
+    model = make_model(name, data.spec)
+    base = train_batch(dev, 200)
+    g = torch.Generator().manual_seed(2)
+    rep = base.repeat(4)  # every history 4+ times, plus other target items with the same history
+    batch = rep.with_item(torch.randint(0, data.spec.n_items, (len(rep),), generator=g))
+    n_hist = len(torch.unique(batch.hist_id))
+    assert n_hist < len(batch) / 8
+    with torch.no_grad():
+        plain = model(batch, dedup=False)
+        for items in (True, False):
+            fast = model(batch, dedup=True) if items else build(name, data.spec, dedup_items=False).eval().load_state_dict(model.state_dict()) or None
+            if fast is None:
+                m2 = build(name, data.spec, dedup_items=False).eval()
+                m2.load_state_dict(model.state_dict())
+                fast = m2(batch, dedup=True)
+            for f in ("score", "e_i", "e_h", "e_s"):
+                torch.testing.assert_close(getattr(fast, f), getattr(plain, f), atol=1e-5, rtol=0)
+
+
+# ------------------------------------------------------------------------- parameter counts
+def test_parameter_counts(data, data_noraw):
+    spec = data.spec
+    C, A, I = spec.n_categories, sum(spec.aux_sizes), data_noraw.spec.n_items
+    onehot = lambda n: n * 8 + 8  # noqa: E731  Linear(n, 8)
+    lin = lambda i, o: i * o + o  # noqa: E731
+    time_oh = sum(onehot(n) for n in (12, 7, 31, 24))  # 74*8 + 4*8 = 624
+    mlp = lambda i: lin(i, 90) + 2 * lin(90, 90)  # noqa: E731  F: three 90-wide layers
+    gru = 2 * 3 * (90 * 90 + 90 * 90 + 90 + 90)  # 2 layers x 3 gates x (W_i, W_h, b_i, b_h) = 98,280
+    attn = 90 * 90 + 90 * 90 + 90  # W_h, W_i, v (no biases, Eq. 4)
+    w_t = 90 * 90
+    din = lin(4 * 90, 36) + lin(36, 1)
+    tail = onehot(A) + lin(90 + 90 + 8, 1)  # aux Linear(sum aux, 8) + score Linear(188, 1)
+    base = onehot(C) + tail
+    expected = {
+        "time_aware": base + time_oh + mlp(50 + 8 + 32) + gru + attn + w_t,
+        "gru": base + mlp(50 + 8) + gru,
+        "din": base + mlp(50 + 8) + din,
+        "gru_attention": base + mlp(50 + 8) + gru + attn,
+    }
+    assert expected["time_aware"] == 8 * C + 8 + 8 * A + 8 + 189 + 624 + 24_570 + 98_280 + 24_390
+    for name in MODEL_NAMES:
+        n = count_parameters(build(name, spec))
+        print(f"{name:14s} {n:>9,d} parameters (C={C}, sum aux={A})")
+        assert n == expected[name], name
+        # without raw features: + a learned 50-d id embedding per item
+        n_noraw = count_parameters(build(name, data_noraw.spec))
+        assert n_noraw == expected[name] - onehot(C) + onehot(data_noraw.spec.n_categories) + I * 50, name
+
+
+# ------------------------------------------------------------------------- time dependence
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_only_time_aware_uses_time(name, data, dev):
+    model = make_model(name, data.spec)
+    batch = train_batch(dev, 300)
+    g = torch.Generator().manual_seed(3)
+    shift = lambda t: t + torch.randint(0, 90 * DAY, t.shape, generator=g)  # noqa: E731
+    moved = replace(batch, time=shift(batch.time), hist_time=shift(batch.hist_time))
+    with torch.no_grad():
+        a, b = model(batch).score, model(moved).score
+    if name == "time_aware":
+        assert (a - b).abs().max() > 1e-3
+    else:
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+
+
+# ------------------------------------------------------------------------- gradients, raw features
+@pytest.mark.parametrize("raw", [True, False])
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_gradients_reach_every_parameter(name, raw, data, data_noraw):
+    d = data if raw else data_noraw
+    dv = DeviceData(d, "cpu")
+    torch.manual_seed(0)
+    model = build(name, d.spec)
+    assert (model.item_embedding.raw_id is None) == raw
+    out = model(train_batch(dv, 400))
+    assert out.score.shape == (400,) and out.e_i.shape == (400, 90)
+    assert out.e_s.shape == (400, 188) and out.e_h.shape == (400, 90)
+    F.binary_cross_entropy_with_logits(out.score, train_batch(dv, 400).label).backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, pname
+
+
+def test_raw_features_are_used(data):
+    d2 = make_data(raw=True)
+    d2.items.raw = d2.items.raw + 1.0
+    model = make_model("time_aware", data.spec)
+    with torch.no_grad():
+        a = model(train_batch(DeviceData(data, "cpu"), 100)).score
+        b = model(train_batch(DeviceData(d2, "cpu"), 100)).score
+    assert (a - b).abs().max() > 1e-4
+
+
+def test_no_aux_fields():
+    d = make_data(aux_sizes=(), n_users=10, views_per_user=8)
+    model = build("time_aware", d.spec)
+    out = model(train_batch(DeviceData(d, "cpu"), 50))
+    assert out.e_s.shape == (50, 188) and torch.all(out.e_s[:, -8:] == 0)
+
+
+def test_build_rejects_bad_input(data):
+    with pytest.raises(ValueError, match="unknown model"):
+        build("transformer", data.spec)
+    with pytest.raises(ValueError, match="unknown ModelConfig"):
+        build("gru", data.spec, hidden=3)
+    with pytest.raises(ValueError, match="time_attention"):
+        build("din", data.spec, time_attention=True)
+
+
+# ------------------------------------------------------------------------- CUDA
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_cuda_matches_cpu(name, data, dev):
+    model = make_model(name, data.spec)
+    batch = train_batch(dev, 300)
+    with torch.no_grad():
+        ref = model(batch).score
+        gpu = DeviceData(data, "cuda")
+        model.cuda()
+        for dedup in (True, False):
+            out = model(train_batch(gpu, 300), dedup=dedup)
+            assert out.score.is_cuda and out.score.dtype == torch.float32
+            torch.testing.assert_close(out.score.cpu(), ref, atol=1e-4, rtol=0)
