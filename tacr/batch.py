@@ -110,6 +110,11 @@ class Batch:
         return Batch(self.rows, self.user, item, self.time, torch.zeros_like(self.label), self.hist_item,
                      self.hist_time, self.hist_len, self.hist_id, self.data)
 
+    def take(self, idx: torch.Tensor) -> "Batch":
+        """The samples at positions ``idx`` of this batch."""
+        return Batch(self.rows[idx], self.user[idx], self.item[idx], self.time[idx], self.label[idx], self.hist_item[idx],
+                     self.hist_time[idx], self.hist_len[idx], self.hist_id[idx], self.data)
+
     def repeat(self, k: int) -> "Batch":
         """Each sample repeated k times consecutively: (B,) -> (B*k,)."""
         rep = lambda t: t.repeat_interleave(k, dim=0)  # noqa: E731

@@ -55,9 +55,10 @@ def dev(data):
 
 
 def train_batch(dev, n=None):
+    """n train rows drawn without replacement (fixed seed), so early and late histories mix."""
     split = dev["train"]
-    rows = torch.arange(split.n if n is None else min(n, split.n))
-    return split.batch(rows)
+    rows = torch.randperm(split.n, generator=torch.Generator().manual_seed(0))
+    return split.batch(rows if n is None else rows[:n])
 
 
 def make_model(name, spec, **kw):
@@ -241,15 +242,12 @@ def test_dedup_equals_plain(name, data, dev):
     rep = base.repeat(4)  # every history 4+ times, plus other target items with the same history
     batch = rep.with_item(torch.randint(0, data.spec.n_items, (len(rep),), generator=g))
     n_hist = len(torch.unique(batch.hist_id))
-    assert n_hist < len(batch) / 8
+    assert n_hist < len(batch) / 6
+    items_off = build(name, data.spec, dedup_items=False).eval()
+    items_off.load_state_dict(model.state_dict())
     with torch.no_grad():
         plain = model(batch, dedup=False)
-        for items in (True, False):
-            fast = model(batch, dedup=True) if items else build(name, data.spec, dedup_items=False).eval().load_state_dict(model.state_dict()) or None
-            if fast is None:
-                m2 = build(name, data.spec, dedup_items=False).eval()
-                m2.load_state_dict(model.state_dict())
-                fast = m2(batch, dedup=True)
+        for fast in (model(batch, dedup=True), items_off(batch, dedup=True)):
             for f in ("score", "e_i", "e_h", "e_s"):
                 torch.testing.assert_close(getattr(fast, f), getattr(plain, f), atol=1e-5, rtol=0)
 

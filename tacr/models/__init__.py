@@ -11,10 +11,10 @@ Usage::
     model = tacr.models.build("time_aware", data.spec)   # or "gru", "din", "gru_attention"
     out = model(batch)        # ModelOutput: score (B,), e_i (B, 90), e_h (B, H), e_s (B, 188)
 """
-from .attention import DINActivation, TimeAwareAttention, masked_softmax, relative_time_encoding
+from .attention import DINActivation, TimeAwareAttention, real_positions, relative_time_encoding
 from .embedding import AuxEmbedding, ItemEmbedding, MultiOneHotLinear, OneHotLinear
 from .model import MODEL_NAMES, PRESETS, CTRModel, ModelConfig, ModelOutput, build, count_parameters
 
 __all__ = ["MODEL_NAMES", "PRESETS", "AuxEmbedding", "CTRModel", "DINActivation", "ItemEmbedding", "ModelConfig",
            "ModelOutput", "MultiOneHotLinear", "OneHotLinear", "TimeAwareAttention", "build", "count_parameters",
-           "masked_softmax", "relative_time_encoding"]
+           "real_positions", "relative_time_encoding"]

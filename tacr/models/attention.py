@@ -13,6 +13,9 @@ Eq. (4)-(5), width v = 90, no biases (as written in the paper)::
     e_h = sum_l a_l h_l                   (empty history -> e_h = 0)
 
 ``GRU attention`` (SPEC §3) is the same module without the ``W_t e_t_l`` term.
+Only the real positions are evaluated (gathered with ``mask.nonzero()``); the softmax runs on a
+(B, L) grid whose padded entries hold the float minimum, and is multiplied by the mask, so padded
+weights are exactly 0 and an all-padding row gives ``a = 0``, ``e_h = 0`` without NaN.
 
 DIN (Zhou et al., KDD 2018) local activation unit::
 
@@ -41,21 +44,24 @@ def relative_time_encoding(dt: torch.Tensor, dim: int = 90, base: float = 10000.
     """
     if dim < 2 or dim % 2:
         raise ValueError(f"relative time embedding dimension must be even and >= 2, got {dim}")
-    j2 = torch.arange(0, dim, 2, dtype=torch.float64, device=dt.device)  # (dim/2,) = 2j
-    inv_freq = torch.exp(-j2 / dim * math.log(base))  # (dim/2,)
-    ang = dt.to(torch.float64).unsqueeze(-1) * inv_freq  # (..., dim/2) float64
-    return torch.stack((ang.sin(), ang.cos()), dim=-1).flatten(-2).to(torch.float32)  # (..., dim)
+    j2 = torch.arange(0, dim, 2, dtype=torch.float64, device=dt.device).repeat_interleave(2)  # (dim,) = 2j
+    inv_freq = torch.exp(-j2 / dim * math.log(base))  # (dim,)
+    phase = torch.tensor([0.0, math.pi / 2], dtype=torch.float64, device=dt.device).repeat(dim // 2)  # (dim,)
+    ang = dt.to(torch.float64).unsqueeze(-1) * inv_freq + phase  # (..., dim) float64; cos x = sin(x + pi/2)
+    return torch.sin(ang).to(torch.float32)  # (..., dim)
 
 
-def masked_softmax(u: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Softmax over the last axis restricted to ``mask``; masked entries exactly 0, all-masked rows 0."""
-    u = u.masked_fill(~mask, torch.finfo(u.dtype).min)  # (B, L)
-    return torch.softmax(u, dim=-1) * mask  # (B, L)
+def real_positions(mask: torch.Tensor, inv: torch.Tensor | None):
+    """The real history positions of a batch: sample ``b`` (R,), position ``l`` (R,), and the row
+    ``r`` (R,) of position l of the sample's history in a (U * L, ...) flattening of the
+    per-distinct-history tensors (``inv`` (B,) maps samples to distinct histories; None: U = B)."""
+    b, l = mask.nonzero(as_tuple=True)  # (R,), (R,)
+    return b, l, (b if inv is None else inv[b]) * mask.shape[1] + l
 
 
-def _gather(x: torch.Tensor, inv: torch.Tensor | None) -> torch.Tensor:
-    """Rows of per-distinct-history tensors for each sample (identity when ``inv`` is None)."""
-    return x if inv is None else x[inv]
+def _rows(x: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    """(U, L, k) -> (R, k): rows ``r`` of the (U * L, k) flattening (index_select: fast on CPU)."""
+    return x.reshape(-1, x.shape[-1]).index_select(0, r)
 
 
 class TimeAwareAttention(nn.Module):
@@ -81,14 +87,16 @@ class TimeAwareAttention(nn.Module):
         self.time_dim, self.time_base = time_dim, time_base
 
     def forward(self, states, inv, e_0, dt, mask):
-        k = _gather(self.W_h(states), inv)  # (B, L, v): W_h h_l, computed once per distinct history
-        pre = k + self.W_i(e_0).unsqueeze(1)  # (B, L, v)
+        b, l, r = real_positions(mask, inv)  # (R,) x 3: only real positions are computed
+        h = _rows(states, r)  # (R, H)
+        pre = _rows(self.W_h(states), r) + self.W_i(e_0)[b]  # (R, v); W_h h_l once per distinct history
         if self.W_t is not None:
-            e_t = relative_time_encoding(dt, self.time_dim, self.time_base)  # (B, L, d)
-            pre = pre + self.W_t(e_t)  # (B, L, v)
-        u = self.v(torch.tanh(pre)).squeeze(-1)  # (B, L)
-        a = masked_softmax(u, mask)  # (B, L)
-        e_h = torch.einsum("bl,blh->bh", a, _gather(states, inv))  # (B, H)
+            e_t = relative_time_encoding(dt[b, l], self.time_dim, self.time_base)  # (R, d)
+            pre = pre + self.W_t(e_t)  # (R, v)
+        u = self.v(torch.tanh(pre)).squeeze(-1)  # (R,)
+        u = u.new_full(mask.shape, torch.finfo(u.dtype).min).index_put((b, l), u)  # (B, L)
+        a = torch.softmax(u, dim=-1) * mask  # (B, L), padding and empty rows exactly 0
+        e_h = h.new_zeros(mask.shape[0], h.shape[1]).index_add(0, b, a[b, l].unsqueeze(1) * h)  # (B, H)
         return e_h, a
 
 
@@ -116,11 +124,12 @@ class DINActivation(nn.Module):
         self.rest = nn.Sequential(*rest, nn.ReLU(), nn.Linear(hidden[-1], 1))
 
     def forward(self, e_l, inv, e_0, mask):
+        b, l, r = real_positions(mask, inv)  # (R,) x 3
         W_l, W_0, W_d, W_p = self.fc1.weight.split(self.d, dim=1)  # 4 x (k, d)
-        hist = _gather(e_l @ (W_l + W_d).T, inv)  # (B, L, k): once per distinct history
-        tgt = e_0 @ (W_0 - W_d).T + self.fc1.bias  # (B, k)
-        e_lb = _gather(e_l, inv)  # (B, L, d)
-        pre = hist + tgt.unsqueeze(1) + (e_lb * e_0.unsqueeze(1)) @ W_p.T  # (B, L, k)
-        w = self.rest(pre).squeeze(-1) * mask  # (B, L), padding exactly 0
-        e_h = torch.einsum("bl,bld->bd", w, e_lb)  # (B, d)
+        x = _rows(e_l, r)  # (R, d)
+        hist = _rows(e_l @ (W_l + W_d).T, r)  # (R, k): once per distinct history
+        tgt = (e_0 @ (W_0 - W_d).T + self.fc1.bias)[b]  # (R, k)
+        w = self.rest(hist + tgt + (x * e_0[b]) @ W_p.T).squeeze(-1)  # (R,)
+        e_h = x.new_zeros(e_0.shape).index_add(0, b, w.unsqueeze(1) * x)  # (B, d)
+        w = w.new_zeros(mask.shape).index_put((b, l), w)  # (B, L), padding exactly 0
         return e_h, w

@@ -1,0 +1,264 @@
+"""Adversarial samplers (SPEC §5-6, Sec. 3.1, Algorithm 1): rGAN, IRGAN and IRGAN++.
+
+All three share one generator G (a model of the discriminator's structure, own weights) and
+differ only in their candidate sets:
+
+* rGAN — C observed negatives drawn uniformly;
+* IRGAN — C *non-positive* pairs: the positive's user, history and time with items that
+  user never clicked;
+* IRGAN++ — C observed negatives with the positive's target item, topped up with observed
+  negatives of its category (uniform if the category has none).
+
+Equations:
+
+* Eq. (16) policy ``p_G(s'|s) = softmax_{s' in cand(s)}(e_G(s')·e_G(s) / (T ||e_G(s')||_2))``
+  (:func:`policy_probs`; ``T = 0`` is the greedy limit, a one-hot argmax);
+* Eq. (10) penalty ``p(s,s') = λ_i ||e_i^D(s) - e_i^D(s')|| + λ_h ||e_h^D(s) - e_h^D(s')||``
+  (plain Euclidean norms, SPEC Decision), in D's embedding space (:func:`penalty`);
+* Eq. (13) reward ``r = f_D(s') - p(s,s')``; for non-positive pairs the history term is zero;
+  the reward variants of Fig. 7 are ``score`` (``f_D``), ``penalty`` (``-p``), ``both``;
+* Eq. (12), (14), (15) REINFORCE with K = 1 draw: G minimises
+  ``-mean_s log p_G(s'|s) (r(s') - b)``, rewards are constants, and ``b`` is the mean reward
+  of the *previous* mini-batch (0 before the first).
+
+Line 1 of Algorithm 1 (pre-training, SPEC Decision): in the first ``pretrain_epochs`` epochs D
+learns with uniform negatives and G is trained as a discriminator with the hinge loss (Eq. 8)
+on the same batches. T starts at ``temperature`` in the first game epoch and is multiplied by
+``temperature_decay`` each epoch after; G's learning rate follows D's halving schedule.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..batch import Batch
+from ..metrics import kendall_tau_rows
+from .base import GroupIndex, Sampler
+
+REWARDS = ("score", "penalty", "both")
+
+
+def policy_probs(pos_emb: torch.Tensor, cand_emb: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Eq. (16): (B, D) positive and (B, C, D) candidate embeddings -> (B, C) probabilities."""
+    return policy_logits(pos_emb, cand_emb, temperature).softmax(dim=1) if temperature > 0 else _greedy(pos_emb, cand_emb)
+
+
+def policy_logits(pos_emb: torch.Tensor, cand_emb: torch.Tensor, temperature: float) -> torch.Tensor:
+    """The softmax argument of Eq. (16), (B, C); ``temperature`` must be positive."""
+    dot = torch.einsum("bcd,bd->bc", cand_emb, pos_emb)  # (B, C)
+    norm = cand_emb.norm(dim=2).clamp_min(1e-12)  # (B, C)
+    return dot / (temperature * norm)
+
+
+def _greedy(pos_emb, cand_emb):
+    dot = torch.einsum("bcd,bd->bc", cand_emb, pos_emb) / cand_emb.norm(dim=2).clamp_min(1e-12)
+    return F.one_hot(dot.argmax(dim=1), dot.shape[1]).to(dot.dtype)
+
+
+def penalty(pos_out, neg_out, lambda_i: float, lambda_h: float, same_history: bool = False) -> torch.Tensor:
+    """Eq. (10) in D's embedding space, (B,); the history term is dropped for non-positive
+    pairs (same user, Eq. 13 second case)."""
+    p = lambda_i * (pos_out.e_i - neg_out.e_i).norm(dim=-1)
+    if not same_history:
+        p = p + lambda_h * (pos_out.e_h - neg_out.e_h).norm(dim=-1)
+    return p
+
+
+class Adversarial(Sampler):
+    """The generator and REINFORCE game shared by rGAN, IRGAN and IRGAN++."""
+
+    adversarial = True
+    same_history = False  # candidates share the positive's user and history (IRGAN)
+    reward_kind = "both"
+
+    def __init__(self, train, config, generator, steps_per_epoch: int = 30, *, discriminator=None, gen_model=None):
+        super().__init__(train, config, generator, steps_per_epoch)
+        if discriminator is None or gen_model is None:
+            raise ValueError(f"{self.name} needs a discriminator and a generator model")
+        if config.n_candidates < 1:
+            raise ValueError(f"n_candidates must be >= 1, got {config.n_candidates}")
+        self.D = discriminator
+        self.G = gen_model
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=(0.9, 0.999), eps=1e-8)
+        self.baseline = 0.0  # b of Eq. (14), from the previous mini-batch
+        self.temperature = config.temperature
+        self._stats: dict[str, list] = {}
+
+    # -- candidates -------------------------------------------------------------------------
+    def candidates(self, pos: Batch) -> Batch:
+        """B*C candidate samples, positive-major: candidate c of positive b at b*C + c."""
+        raise NotImplementedError
+
+    # -- schedule ---------------------------------------------------------------------------
+    def start_epoch(self, epoch: int, game_epoch: int | None = None, lr_scale: float = 1.0) -> None:
+        if game_epoch is not None and game_epoch >= 1:
+            self.temperature = self.config.temperature * self.config.temperature_decay ** (game_epoch - 1)
+        for group in self.opt_g.param_groups:
+            group["lr"] = self.config.lr_g * lr_scale
+
+    # -- the policy -------------------------------------------------------------------------
+    def _policy(self, pos: Batch, cand: Batch) -> torch.Tensor:
+        """Log-probabilities (B, C) of Eq. (16) under G (differentiable)."""
+        B, C = len(pos), self.config.n_candidates
+        e_pos = self.G(pos).e_s  # (B, D)
+        e_cand = self.G(cand).e_s.view(B, C, -1)  # (B, C, D): one batched pass over B*C samples
+        if self.temperature > 0:
+            return policy_logits(e_pos, e_cand, self.temperature).log_softmax(dim=1)
+        return torch.log(_greedy(e_pos, e_cand).clamp_min(1e-30))
+
+    def _draw(self, logp: torch.Tensor) -> torch.Tensor:
+        """K = 1 index per positive from the policy, (B,)."""
+        return torch.multinomial(logp.detach().exp(), 1, generator=self.gen).squeeze(1)
+
+    def negatives(self, pos: Batch) -> Batch:
+        """D's negatives: one draw per positive from G's policy over the candidates."""
+        cand = self.candidates(pos)
+        with torch.no_grad():
+            logp = self._policy(pos, cand)
+        k = self._draw(logp)
+        return cand.take(torch.arange(len(pos), device=self.device) * self.config.n_candidates + k)
+
+    def reward(self, pos_out, neg_out) -> torch.Tensor:
+        """Eq. (13) and the Fig. 7 variants, (B,), computed by D without gradient."""
+        kind = self.reward_kind
+        if kind == "score":
+            return neg_out.score
+        p = penalty(pos_out, neg_out, self.config.lambda_i, self.config.lambda_h, self.same_history)
+        return -p if kind == "penalty" else neg_out.score - p
+
+    def g_step(self, pos: Batch) -> float:
+        """One REINFORCE update of G (Eq. 15); returns the G loss."""
+        B, C = len(pos), self.config.n_candidates
+        cand = self.candidates(pos)
+        logp = self._policy(pos, cand)  # (B, C)
+        k = self._draw(logp)  # (B,)
+        chosen = cand.take(torch.arange(B, device=self.device) * C + k)
+        with torch.no_grad():
+            pos_out = self.D(pos)
+            r = self.reward(pos_out, self.D(chosen))  # (B,)
+        advantage = r - self.baseline
+        loss = -(logp.gather(1, k[:, None]).squeeze(1) * advantage).mean()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"{self.name}: non-finite generator loss")
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.baseline = float(r.mean())
+        self._log(g_loss=float(loss), reward=float(r.mean()))
+        self._kendall(pos, cand, pos_out)
+        return float(loss)
+
+    def pretrain_step(self, pos: Batch) -> float:
+        """Algorithm 1, line 1: G learns as a discriminator (hinge, Eq. 8) on uniform negatives."""
+        neg = self.train.batch(self.uniform_negative_rows((len(pos),)))
+        loss = F.relu(1.0 - self.G(pos).score + self.G(neg).score).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self._log(g_pretrain_loss=float(loss))
+        return float(loss)
+
+    # -- Fig. 8 ------------------------------------------------------------------------------
+    @torch.no_grad()
+    def _kendall(self, pos: Batch, cand: Batch, pos_out) -> None:
+        """Kendall tau between D's score ranking and the -penalty ranking of each positive's
+        candidates, and between the score ranking and a random permutation."""
+        n = min(len(pos), self.config.tau_positives)
+        C = self.config.n_candidates
+        if n == 0 or C < 2:
+            return
+        sub = cand.take(torch.arange(n * C, device=self.device))
+        out = self.D(sub)
+        score = out.score.view(n, C)
+        pos_rep = type(pos_out)(**{f: (getattr(pos_out, f)[:n].repeat_interleave(C, dim=0)) for f in ("score", "e_i", "e_h", "e_s")})
+        neg_pen = -penalty(pos_rep, out, self.config.lambda_i, self.config.lambda_h, self.same_history).view(n, C)
+        rand = torch.rand((n, C), generator=self.gen, device=self.device)
+        s = score.cpu().numpy()
+        self._log(tau_penalty=float(np.nanmean(kendall_tau_rows(s, neg_pen.cpu().numpy()))),
+                  tau_random=float(np.nanmean(kendall_tau_rows(s, rand.cpu().numpy()))))
+
+    def _log(self, **values) -> None:
+        for key, value in values.items():
+            self._stats.setdefault(key, []).append(value)
+
+    def stats(self) -> dict:
+        out = {key: float(np.mean(v)) for key, v in self._stats.items()}
+        out["temperature"] = self.temperature
+        self._stats = {}
+        return out
+
+
+class RGAN(Adversarial):
+    """The paper's sampler: C uniformly drawn observed negatives; reward of Eq. (13)."""
+
+    name = "rgan"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.config.reward not in REWARDS:
+            raise ValueError(f"reward must be one of {REWARDS}, got {self.config.reward!r}")
+        self.reward_kind = self.config.reward
+
+    def candidates(self, pos: Batch) -> Batch:
+        return self.train.batch(self.uniform_negative_rows((len(pos), self.config.n_candidates)))
+
+
+class IRGAN(Adversarial):
+    """IRGAN: non-positive pairs (the positive's user with items that user never clicked);
+    score-only reward."""
+
+    name = "irgan"
+    same_history = True
+    reward_kind = "score"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        train = self.train
+        n_items = train.data.spec.n_items
+        pos = train.pos_rows
+        self.n_items = n_items
+        self.clicked = torch.unique(train.user[pos] * n_items + train.item[pos])  # sorted (user, item) keys
+
+    def never_clicked_items(self, users: torch.Tensor, k: int) -> torch.Tensor:
+        """(B,) users -> (B, k) items each user never clicked in training (redrawn on collision)."""
+        items = self.randint(self.n_items, (len(users), k))
+        for _ in range(20):
+            key = users[:, None] * self.n_items + items
+            idx = torch.searchsorted(self.clicked, key.reshape(-1)).clamp(max=len(self.clicked) - 1).view_as(key)
+            hit = self.clicked[idx] == key
+            if not hit.any():
+                break
+            items = torch.where(hit, self.randint(self.n_items, items.shape), items)
+        return items
+
+    def candidates(self, pos: Batch) -> Batch:
+        C = self.config.n_candidates
+        items = self.never_clicked_items(pos.user, C)  # (B, C)
+        return pos.repeat(C).with_item(items.reshape(-1))
+
+
+class IRGANPlusPlus(Adversarial):
+    """IRGAN++: observed negatives with the same target item, topped up from the same category;
+    score-only reward."""
+
+    name = "irgan_pp"
+    reward_kind = "score"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        neg = self.train.neg_rows
+        item = self.train.item[neg]
+        self.by_item = GroupIndex(neg, item)
+        self.by_category = GroupIndex(neg, self.train.data.category[item])
+
+    def candidates(self, pos: Batch) -> Batch:
+        B, C = len(pos), self.config.n_candidates
+        _, n_same_item = self.by_item.bounds(pos.item)
+        same_item = self.by_item.draw(pos.item, self, C)  # (B, C)
+        same_cat = self.by_category.draw(self.train.data.category[pos.item], self, C)
+        uniform = self.uniform_negative_rows((B, C))
+        slot = torch.arange(C, device=self.device)[None, :]
+        rows = torch.where((slot < n_same_item[:, None]) & (same_item >= 0), same_item,
+                           torch.where(same_cat >= 0, same_cat, uniform))
+        return self.train.batch(rows)
