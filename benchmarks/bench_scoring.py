@@ -7,7 +7,7 @@ three modes: ``plain`` (``dedup=False``: every sample's history and items embedd
 (rep -> model -> mode) so load drifts hit every cell alike; the table reports medians and the
 dedup/plain ratio. Writes ``benchmarks/results/scoring.md``.
 
-    .venv/bin/python benchmarks/bench_scoring.py [--rows N] [--reps 5] [--batch-size 65536]
+    .venv/bin/python benchmarks/bench_scoring.py [--rows N] [--reps 3] [--threads T] [--batch-size 65536]
 """
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def write_atomic(path: Path, text: str) -> None:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=None, help="score only the first N test rows (default: all)")
-    ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions (median reported)")
+    ap.add_argument("--reps", type=int, default=3, help="interleaved repetitions (median reported)")
     ap.add_argument("--batch-size", type=int, default=65536)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     ap.add_argument("--models", default=",".join(MODEL_NAMES))
@@ -93,6 +93,7 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
+    load_before = os.getloadavg()[0]
     data, source = load_data()
     dev = DeviceData(data, "cpu")
     split = dev["test"]
@@ -121,15 +122,16 @@ def main(argv=None):
                 times[name, mode].append(score_all(models[name, mode], split, rows, args.batch_size))
         print(f"rep {rep + 1}/{args.reps} done ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
 
-    n_hist = sum(len(torch.unique(split.hist_id[s:s + args.batch_size])) for s in range(0, rows, args.batch_size))
+    n_hist = sum(len(torch.unique(split.hist_id[s:min(s + args.batch_size, rows)])) for s in range(0, rows, args.batch_size))
     lines = [
         "# Scoring throughput (CPU)",
         "",
         f"Data: {source}, test split, {rows:,} rows in batches of {args.batch_size:,} "
         f"({n_hist:,} distinct histories over the batches, mean history length "
         f"{split.hist_len[:rows].float().mean():.2f}). torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"{platform.processor() or platform.machine()}. Median of {args.reps} interleaved repetitions; "
-        "impressions per second.",
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, 1-min load average "
+        f"{load_before:.1f} before / {os.getloadavg()[0]:.1f} after (other jobs on the machine). "
+        f"Median of {args.reps} interleaved repetitions; impressions per second.",
         "",
         "| model | parameters | plain | dedup | hist only | dedup / plain |",
         "|---|---:|---:|---:|---:|---:|",

@@ -174,10 +174,12 @@ def main(argv=None):
         gen["generate (s)"] = round(time.perf_counter() - t0, 1)
         print("generated", gen, flush=True)
         runs = {}
+        load_before = os.getloadavg()[0]
         for label, cache in (("build, cache=False", False), ("build + write cache", True), ("read cache", True)):
             runs[label] = run_child(tmp / "taobao", cache, tmp / "cache")
             print(label, runs[label], flush=True)
         cache_mb = _dir_mb(tmp / "cache")
+        gen["load average"] = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after the runs"
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -198,7 +200,8 @@ def write_report(out: Path, gen: dict, runs: dict, cache_mb: float) -> None:
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"{_ram_gb():.0f} GB RAM; Python {platform.python_version()}, numpy {np.__version__}, "
-        f"pyarrow {pa.__version__}.",
+        f"pyarrow {pa.__version__}. Load average {gen.get('load average', '?')} (other jobs on the "
+        "machine slow the timings; memory is unaffected).",
         "",
         "| run | " + " | ".join(keys) + " |",
         "|---|" + "---:|" * len(keys),

@@ -53,10 +53,12 @@ def _write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
 
 
 def run_grid(configs, seeds, data: CTRData, cache: str | Path | None = None, quiet: bool | None = None,
-             progress: bool = True) -> pd.DataFrame:
+             progress: bool = True, scores: bool = False) -> pd.DataFrame:
     """Every config x seed; cached runs are read, missing ones trained and cached.
 
     ``configs`` is a list of :class:`TrainConfig` (their ``seed`` is replaced by each seed).
+    With ``scores=True`` each run also keeps the raw scores of every split under D's weights at
+    its best validation epoch (read them with :func:`load_scores`), for calibration.
     """
     from tqdm.auto import tqdm
 
@@ -68,14 +70,17 @@ def run_grid(configs, seeds, data: CTRData, cache: str | Path | None = None, qui
     for cfg in bar:
         key = run_key(cfg, fingerprint)
         path = folder / f"{key}.parquet"
-        if path.exists():
+        score_path = folder / f"{key}.scores.parquet"
+        if path.exists() and (not scores or score_path.exists()):
             df = pd.read_parquet(path)
         else:
             bar.set_postfix_str(f"{cfg.model}+{cfg.sampler} seed {cfg.seed}")
             dev = resolve_device(cfg.device)
             if dev not in device_data:
                 device_data[dev] = DeviceData(data, dev)
-            df = run(cfg, data, quiet=quiet, device_data=device_data[dev])
+            df, parts = run(cfg, data, quiet=quiet, device_data=device_data[dev], return_models=True)
+            if scores:
+                _write_parquet_atomic(_split_scores(parts), score_path)
             for name, value in cfg.key_fields().items():
                 df[name] = value
             df["run_key"] = key
@@ -84,6 +89,26 @@ def run_grid(configs, seeds, data: CTRData, cache: str | Path | None = None, qui
         frames.append(df)
     bar.close()
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _split_scores(parts) -> pd.DataFrame:
+    from .train import score_split
+
+    D, dd = parts["D"], parts["device_data"]
+    if parts["best_valid_state"] is not None:
+        D.load_state_dict(parts["best_valid_state"])
+    frames = [pd.DataFrame({"split": name, "score": score_split(D, dd[name])}) for name in ("train", "valid", "test")]
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_scores(config: TrainConfig, data: CTRData, cache: str | Path | None = None) -> dict[str, np.ndarray]:
+    """Raw scores f per split of a finished run (``run_grid(..., scores=True)``), under D's
+    weights at the epoch of best validation AUC."""
+    path = cache_dir(cache) / f"{run_key(config, data.fingerprint())}.scores.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"no cached scores for {config}; call run_grid(..., scores=True) first")
+    df = pd.read_parquet(path)
+    return {name: g["score"].to_numpy() for name, g in df.groupby("split", sort=False)}
 
 
 CONFIG_COLUMNS = [f for f in TrainConfig.__dataclass_fields__ if f not in ("seed", "device", "eval_batch_size")]
@@ -156,3 +181,19 @@ def base_config(profile: str = "quick", **overrides) -> TrainConfig:
 
 def config_frame(configs) -> pd.DataFrame:
     return pd.DataFrame([asdict(c) for c in configs])
+
+
+def notebook_setup(dataset="synthetic", data_dir=None, data_params=None, profile="quick", device="auto",
+                   epochs=None, **overrides):
+    """What every study notebook starts with: the data, the profile's base config and the
+    simulator's oracle test AUC (None for real data)."""
+    from .data import load_dataset
+    from .plots import setup_style
+
+    setup_style()
+    data = load_dataset(dataset, data_dir, data_params, profile)
+    if epochs is not None:
+        overrides["epochs"] = int(epochs)
+    base = base_config(profile, device=device, **overrides)
+    oracle = data.info.get("oracle_auc", {}).get("test")
+    return data, base, oracle

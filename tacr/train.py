@@ -117,7 +117,9 @@ def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_da
         return_models: bool = False):
     """Train one configuration; one row per epoch (see the module docstring).
 
-    ``device_data`` lets several runs share the data already moved to the device.
+    ``device_data`` lets several runs share the data already moved to the device. With
+    ``return_models`` it returns ``(df, {"D", "G", "best_valid_state", "device_data"})``, the
+    state being D's weights at the epoch of best validation AUC.
     """
     device = resolve_device(config.device)
     dd = device_data if device_data is not None and device_data.device == device else DeviceData(data, device)
@@ -132,7 +134,7 @@ def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_da
     sampler = samplers_mod.build(config.sampler, train, config.sampler_config(), gen, config.steps_per_epoch, **extra)
     uniform = samplers_mod.build("uniform", train, config.sampler_config(), gen, config.steps_per_epoch)
 
-    rows = []
+    rows, best_valid, best_state = [], -np.inf, None
     bar = _progress(config.epochs, f"{config.model}+{config.sampler} seed {config.seed}", quiet)
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
@@ -146,8 +148,12 @@ def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_da
         d_losses, g_steps = [], 0
         D.train()
         for step, batch_rows in enumerate(sampler.epoch_batches(epoch)):
+            where = f"at epoch {epoch}, step {step + 1} ({config.model} + {config.sampler}, seed {config.seed})"
             if sampler.adversarial and not pretraining and step % (config.d_steps_per_g + 1) == config.d_steps_per_g:
-                sampler.g_step(train.batch(batch_rows))
+                try:
+                    sampler.g_step(train.batch(batch_rows))
+                except FloatingPointError as exc:
+                    raise FloatingPointError(f"{exc} {where}") from exc
                 g_steps += 1
                 continue
             if sampler.loss == "pointwise":
@@ -158,14 +164,16 @@ def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_da
                 neg = uniform.negatives(pos) if pretraining else sampler.negatives(pos)
                 loss = hinge_loss(D(pos).score, D(neg).score, config.margin)
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"non-finite discriminator loss at epoch {epoch}, step {step + 1} "
-                                         f"({config.model} + {config.sampler}, seed {config.seed})")
+                raise FloatingPointError(f"non-finite discriminator loss {where}")
             opt_d.zero_grad(set_to_none=True)
             loss.backward()
             opt_d.step()
-            d_losses.append(float(loss))
+            d_losses.append(loss.item())
             if pretraining:
-                sampler.pretrain_step(pos)
+                try:
+                    sampler.pretrain_step(pos)
+                except FloatingPointError as exc:
+                    raise FloatingPointError(f"{exc} {where}") from exc
         train_seconds = time.perf_counter() - started
         test_scores = score_split(D, test, config.eval_batch_size)
         valid_scores = score_split(D, valid, config.eval_batch_size)
@@ -175,6 +183,9 @@ def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_da
                "train_seconds": train_seconds, "epoch_seconds": time.perf_counter() - started}
         row.update(sampler.stats())
         rows.append(row)
+        if return_models and row["valid_auc"] > best_valid:
+            best_valid = row["valid_auc"]
+            best_state = {k: v.detach().clone() for k, v in D.state_dict().items()}
         bar.update(1)
         bar.set_postfix(test_auc=f"{row['test_auc']:.4f}", valid_auc=f"{row['valid_auc']:.4f}")
     bar.close()
@@ -183,5 +194,5 @@ def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_da
         if col not in df:
             df[col] = np.nan
     if return_models:
-        return df, D, extra.get("gen_model")
+        return df, {"D": D, "G": extra.get("gen_model"), "best_valid_state": best_state, "device_data": dd}
     return df

@@ -354,8 +354,6 @@ def test_check_log_missing_or_misnamed_column():
         check_log(hand_log().drop(columns=["time"]), "clicks.csv")
 
 
-@pytest.mark.xfail(strict=True, reason="check_log's missing-column message names no bad-row count "
-                                       "(DataError's contract: source, field and bad-row count)")
 def test_check_log_missing_column_names_row_count():
     log = hand_log().rename(columns={"label": "lable"})
     with pytest.raises(DataError) as exc:

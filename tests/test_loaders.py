@@ -114,8 +114,11 @@ def test_taobao_short_history_and_user_fraction():
     ids = d.raw_ids
     (r,) = rows_of(d.test, ids, 101, DAY0 + 7 * DAY + 2000)
     assert d.test.L == 2 and history(d.test, r, ids) == [1005, 1006]  # the latest two
-    keep = D.taobao.keep_user(np.array([101, 102, 103, 104]), 0.5, 0)
-    assert keep.dtype == bool
+    ids = np.arange(1, 100_001)
+    keep = D.taobao.keep_user(ids, 0.25, seed=0)
+    assert keep.dtype == bool and abs(keep.mean() - 0.25) < 0.01
+    assert (keep == D.taobao.keep_user(ids, 0.25, seed=0)).all() and (keep != D.taobao.keep_user(ids, 0.25, seed=1)).any()
+    assert not (keep & ~D.taobao.keep_user(ids, 0.5, seed=0)).any()  # nested: a smaller share is a subset
 
 
 # --------------------------------------------------------------------------------- movielens
@@ -173,7 +176,7 @@ def test_movielens_split_and_ties(ml):
 
 
 def test_movielens_parameters():
-    d = D.load("movielens-1m", data_dir=FIX, threshold=5, cache=False)  # finds the sub-folder ml-1m
+    d = D.load("movielens-1m", data_dir=FIX, rating_threshold=5, cache=False)  # finds the sub-folder ml-1m
     assert d.info["n_clicks"] == 5
     r = D.load("movielens-1m", data_dir=FIX / "ml-1m", split_by="rows", valid_frac=0.2, test_frac=0.2, cache=False)
     assert (r.info["valid_start"], r.info["test_start"]) == (T0 + 810, T0 + 900)  # rows 9 and 12 of 15
@@ -272,6 +275,14 @@ def test_non_numeric_timestamp(tmp_path):
     (tmp_path / "t.csv").write_text(text)
     with pytest.raises(DataError, match=r"t\.csv: column 'time': 1 bad row: not a parseable"):
         D.load("table", path=tmp_path / "t.csv", cache=False, **TABLE_KW)
+    df = pd.read_csv(FIX / "table" / "impressions.csv")
+    df["time"] = (pd.to_datetime(df["time"]) - pd.Timestamp(0)) // pd.Timedelta("1s")
+    df["time"] = df["time"].astype(str)
+    df.loc[[3, 7], "time"] = ["n/a", "soon"]
+    df.to_csv(tmp_path / "u.csv", index=False)
+    for fmt, what in (("unix", "not a valid double"), ("auto", "non-numeric time")):
+        with pytest.raises(DataError, match=rf"u\.csv: column 'time': 2 bad rows: {what}"):
+            D.load("table", path=tmp_path / "u.csv", time_format=fmt, cache=False)
 
 
 def test_unknown_ad_id(tmp_path):
@@ -367,10 +378,22 @@ def test_cache_fallback_when_data_dir_unwritable(tmp_path, monkeypatch):
     assert D.load("movielens-100k", data_dir=folder).info["cache"] == "hit"
 
 
-def test_every_fixture_has_positives_in_every_split():
-    for name, kw in [("taobao", {"data_dir": FIX / "taobao"}), ("movielens-1m", {"data_dir": FIX / "ml-1m"}),
-                     ("movielens-100k", {"data_dir": FIX / "ml-100k"}),
-                     ("table", {"path": FIX / "table" / "impressions.csv", **TABLE_KW})]:
-        d = D.load(name, cache=False, **kw)
-        assert all(s.n_pos >= 1 and len(s) > s.n_pos for s in d.splits.values()), name
-        assert d.spec.n_items == len(d.items) and d.spec.has_raw_features == (name == "table")
+@pytest.mark.parametrize("name,folder", [("taobao", "taobao"), ("movielens-1m", "ml-1m"),
+                                         ("movielens-100k", "ml-100k"), ("table", "table")])
+def test_every_fixture_loads_with_defaults(name, folder, tmp_path, monkeypatch):
+    """What a notebook does with ``dataset=name, data_dir=<fixture>`` and no loader options."""
+    monkeypatch.setenv(tcache.CACHE_ENV, str(tmp_path))  # keep tests/fixtures clean
+    d = D.load(name, data_dir=FIX / folder)
+    assert all(s.n_pos >= 1 and len(s) > s.n_pos for s in d.splits.values()), name
+    assert d.spec.n_items == len(d.items) and not d.spec.has_raw_features
+    assert d.summary().shape[0] == 3
+
+
+def test_shared_cache_root_keeps_other_folders(tmp_path, monkeypatch):
+    monkeypatch.setenv(tcache.CACHE_ENV, str(tmp_path / "shared"))
+    a_dir, b_dir = copy_fixture(tmp_path / "a", "ml-1m"), copy_fixture(tmp_path / "b", "ml-1m")
+    a = D.load("movielens-1m", data_dir=a_dir)
+    b = D.load("movielens-1m", data_dir=b_dir)
+    assert Path(a.info["cache_path"]).parent == tmp_path / "shared" and a.info["cache_path"] != b.info["cache_path"]
+    assert Path(a.info["cache_path"]).exists()  # writing b's entry does not prune a's
+    assert D.load("movielens-1m", data_dir=a_dir).info["cache"] == "hit"

@@ -8,8 +8,8 @@ parquet in a folder keyed by
 * the loader's name and parameters (JSON, sorted keys),
 * each raw file's absolute path, size and modification time (ns),
 
-so a changed raw file or parameter misses and rebuilds; the stale entries of the same loader
-and parameters are then removed. Layout of ``<root>/<name>-<params hash>-<files hash>/``::
+so a changed raw file or parameter misses and rebuilds; the stale entries of the same loader,
+parameters and file paths are then removed (moving the data folder also rebuilds). Layout of ``<root>/<name>-<params hash>-<files hash>/``::
 
     meta.json                       format version, key inputs, tz, aux names/sizes, info, sizes
     train.parquet valid.parquet test.parquet
@@ -84,8 +84,11 @@ def file_stamp(files) -> list:
 
 
 def entry_name(name: str, params: dict, files) -> str:
-    pkey = _digest({"v": FORMAT_VERSION, "name": name, "params": params})
-    fkey = _digest(file_stamp(files))
+    """``<name>-<hash of version, parameters, file paths>-<hash of file sizes and mtimes>``: entries
+    that differ only in the last part are older builds of the same files (pruned)."""
+    stamp = file_stamp(files)
+    pkey = _digest({"v": FORMAT_VERSION, "name": name, "params": params, "paths": [p for p, _, _ in stamp]})
+    fkey = _digest(stamp)
     return f"{_safe(name)}-{pkey}-{fkey}"
 
 
@@ -162,12 +165,18 @@ def _prune(root: Path, entry: str) -> None:
 
 # ------------------------------------------------------------------------------------ write
 def _fsl(a: np.ndarray) -> pa.Array:
+    """(N, k) numpy -> fixed_size_list<k> without nulls (zero-copy for contiguous input)."""
     a = np.ascontiguousarray(a)
-    return pa.FixedSizeListArray.from_arrays(pa.array(a.reshape(-1)), a.shape[1])
+    values = pa.array(a.reshape(-1))
+    typ = pa.list_(pa.field("element", values.type, nullable=False), a.shape[1])
+    return pa.FixedSizeListArray.from_arrays(values, type=typ)
 
 
-def _write(table: pa.Table, path: Path) -> None:
-    pq.write_table(table, path, compression="zstd", row_group_size=1 << 20)
+def _write(columns: dict, path: Path) -> None:
+    """Columns declared non-nullable (no definition levels to decode); snappy reads fastest."""
+    arrays = {k: v if isinstance(v, pa.Array) else pa.array(v) for k, v in columns.items()}
+    schema = pa.schema([pa.field(k, a.type, nullable=a.null_count > 0) for k, a in arrays.items()])
+    pq.write_table(pa.table(arrays, schema=schema), path, compression="snappy", row_group_size=1 << 20)
 
 
 def save_entry(data: CTRData, root: Path, entry: str, meta: dict) -> Path:
@@ -185,18 +194,18 @@ def save_entry(data: CTRData, root: Path, entry: str, meta: dict) -> Path:
                     "hist_len": s.hist_len, "hist_id": s.hist_id}
             if s.p_click is not None:
                 cols["p_click"] = s.p_click
-            _write(pa.table(cols), tmp / f"{split_name}.parquet")
+            _write(cols, tmp / f"{split_name}.parquet")
         items = {"category": np.asarray(data.items.category)}
         if data.items.raw is not None:
             items["raw"] = _fsl(np.asarray(data.items.raw, dtype=np.float32))
-        _write(pa.table(items), tmp / "items.parquet")
+        _write(items, tmp / "items.parquet")
         aux_cols = _aux_columns(data)
-        _write(pa.table({c: data.user_aux[:, j] for j, c in enumerate(aux_cols)}) if aux_cols
-               else pa.table({"_": np.zeros(data.n_users, dtype=np.int8)}), tmp / "users.parquet")
+        _write({c: np.ascontiguousarray(data.user_aux[:, j]) for j, c in enumerate(aux_cols)} if aux_cols
+               else {"_": np.zeros(data.n_users, dtype=np.int8)}, tmp / "users.parquet")
         raw_ids = getattr(data, "raw_ids", None) or {}
         for key, ids in raw_ids.items():
-            _write(pa.table({"id": pa.array(np.asarray(ids).tolist() if np.asarray(ids).dtype == object
-                                            else np.asarray(ids))}), tmp / f"ids_{_safe(key)}.parquet")
+            ids = np.asarray(ids)
+            _write({"id": pa.array(ids.tolist() if ids.dtype == object else ids)}, tmp / f"ids_{_safe(key)}.parquet")
         full_meta = {
             "format_version": FORMAT_VERSION, **meta, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "dataset": data.name, "tz": data.tz, "raw_dim": data.raw_dim, "aux_names": list(data.aux_names),
@@ -232,15 +241,22 @@ def _read_columns(path: Path, columns: list[str]):
     pf = pq.ParquetFile(path)
     for c in columns:
         col = pf.read(columns=[c], use_threads=True).column(0)
-        if pa.types.is_fixed_size_list(col.type):
-            width = col.type.list_size
-            arr = col.combine_chunks()
-            values = arr.flatten().to_numpy(zero_copy_only=False)
-            out = values.reshape(-1, width)
+        fixed = pa.types.is_fixed_size_list(col.type)
+        if fixed or (col.null_count == 0 and (pa.types.is_integer(col.type) or pa.types.is_floating(col.type))):
+            # copy chunk by chunk into one writable numpy array (no second full copy)
+            dtype = (col.type.value_type if fixed else col.type).to_pandas_dtype()
+            out = np.empty((len(col), col.type.list_size) if fixed else len(col), dtype=dtype)
+            at = 0
+            for chunk in col.chunks:
+                n = len(chunk)
+                if n:
+                    vals = chunk.flatten() if fixed else chunk
+                    out[at:at + n] = vals.to_numpy(zero_copy_only=False).reshape(out[at:at + n].shape)
+                at += n
         else:
             out = col.to_numpy()
-        if not out.flags.writeable:
-            out = out.copy()
+            if not out.flags.writeable:
+                out = out.copy()
         del col
         yield c, out
 

@@ -9,7 +9,7 @@
   ``id|title|release|video release|IMDb URL|`` then 19 genre flags (unknown, Action, ...,
   Western); Latin-1, no header.
 
-Decisions: a rating >= ``threshold`` (default 4) is a click, a lower rating an observed
+Decisions: a rating >= ``rating_threshold`` (default 4) is a click, a lower rating an observed
 negative; every rating is an impression at its timestamp. Category = the movie's first listed
 genre (100K: the first flag set; none set = "unknown"), re-indexed over the rated movies in
 the genre list's order. Aux = gender, age bucket (1M's groups <18, 18-24, 25-34, 35-44, 45-49,
@@ -61,35 +61,35 @@ def age_bucket(age: np.ndarray) -> np.ndarray:
     return np.where(age >= 0, 1 + np.searchsorted(AGE_EDGES, age, side="right"), 0)
 
 
-def _common_params(threshold, L, valid_frac, test_frac, split_by, valid_start, test_start, test_end, tz):
-    return dict(threshold=threshold, L=L, valid_frac=valid_frac, test_frac=test_frac, split_by=split_by,
+def _common_params(rating_threshold, threshold, L, valid_frac, test_frac, split_by, valid_start, test_start, test_end, tz):
+    return dict(rating_threshold=rating_threshold if threshold is None else threshold, L=L, valid_frac=valid_frac, test_frac=test_frac, split_by=split_by,
                 valid_start=valid_start, test_start=test_start, test_end=test_end, tz=tz)
 
 
 @register("movielens-1m")
-def load_movielens_1m(data_dir=None, *, threshold: float = 4, L: int = 10, valid_frac: float = 0.1,
+def load_movielens_1m(data_dir=None, *, rating_threshold: float = 4, L: int = 10, valid_frac: float = 0.1,
                       test_frac: float = 0.1, split_by: str = "span", valid_start=None, test_start=None,
-                      test_end=None, tz: str = TZ, cache: bool = True, cache_dir=None) -> CTRData:
+                      test_end=None, tz: str = TZ, cache: bool = True, cache_dir=None, threshold=None) -> CTRData:
     """MovieLens 1M. ``data_dir`` holds ratings.dat, users.dat, movies.dat (or its sub-folder
-    ``ml-1m``; default ``$TACR_DATA_DIR/ml-1m``). ``threshold``: the lowest rating that counts as
-    a click. Split parameters: :func:`tacr.data.table.split_bounds`. ``cache``, ``cache_dir``:
+    ``ml-1m``; default ``$TACR_DATA_DIR/ml-1m``). ``rating_threshold`` (alias ``threshold``): the
+    lowest rating that counts as a click. Split parameters: :func:`tacr.data.table.split_bounds`. ``cache``, ``cache_dir``:
     :mod:`tacr.data.cache`."""
     folder, files = require_files(resolve_data_dir(data_dir, "ml-1m"), FILES_1M, "movielens-1m", URL_1M,
                                   subfolders=("ml-1m",))
-    params = _common_params(threshold, L, valid_frac, test_frac, split_by, valid_start, test_start, test_end, tz)
+    params = _common_params(rating_threshold, threshold, L, valid_frac, test_frac, split_by, valid_start, test_start, test_end, tz)
     return cached("movielens-1m", params, list(files.values()), lambda: _build_1m(files, **params),
                   data_dir=folder, enabled=cache, cache_dir=cache_dir)
 
 
 @register("movielens-100k")
-def load_movielens_100k(data_dir=None, *, threshold: float = 4, L: int = 10, valid_frac: float = 0.1,
+def load_movielens_100k(data_dir=None, *, rating_threshold: float = 4, L: int = 10, valid_frac: float = 0.1,
                         test_frac: float = 0.1, split_by: str = "span", valid_start=None, test_start=None,
-                        test_end=None, tz: str = TZ, cache: bool = True, cache_dir=None) -> CTRData:
+                        test_end=None, tz: str = TZ, cache: bool = True, cache_dir=None, threshold=None) -> CTRData:
     """MovieLens 100K. ``data_dir`` holds u.data, u.user, u.item (or its sub-folder ``ml-100k``;
     default ``$TACR_DATA_DIR/ml-100k``). Parameters as :func:`load_movielens_1m`."""
     folder, files = require_files(resolve_data_dir(data_dir, "ml-100k"), FILES_100K, "movielens-100k", URL_100K,
                                   subfolders=("ml-100k",))
-    params = _common_params(threshold, L, valid_frac, test_frac, split_by, valid_start, test_start, test_end, tz)
+    params = _common_params(rating_threshold, threshold, L, valid_frac, test_frac, split_by, valid_start, test_start, test_end, tz)
     return cached("movielens-100k", params, list(files.values()), lambda: _build_100k(files, **params),
                   data_dir=folder, enabled=cache, cache_dir=cache_dir)
 
@@ -167,14 +167,14 @@ def _build_100k(files, **params) -> CTRData:
     return _build("movielens-100k", files, ratings, users, movies, GENRES_100K, sizes, tuple(occ_vocab), **params)
 
 
-def _build(name, files, ratings, users, movies, genre_order, aux_sizes, occ_names, *, threshold, L, valid_frac,
+def _build(name, files, ratings, users, movies, genre_order, aux_sizes, occ_names, *, rating_threshold, L, valid_frac,
            test_frac, split_by, valid_start, test_start, test_end, tz) -> CTRData:
     rfile = next(iter(files.values())).name
     mfile = list(files.values())[2].name
     ufile = list(files.values())[1].name
     if (nb := int(((ratings["rating"] < 0) | (ratings["rating"] > 5)).sum())):
         raise bad(rfile, "rating", nb, "rating outside [0, 5]")
-    label = (ratings["rating"].to_numpy() >= threshold).astype(np.int8)
+    label = (ratings["rating"].to_numpy() >= rating_threshold).astype(np.int8)
 
     movies = movies.drop_duplicates("movie").sort_values("movie")
     item, item_ids = reindex(ratings["movie"].to_numpy())
@@ -204,7 +204,7 @@ def _build(name, files, ratings, users, movies, genre_order, aux_sizes, occ_name
                           valid_start=valid_start, test_start=test_start, test_end=test_end)
     _, tie_counts = np.unique(np.stack([user, t]), axis=1, return_counts=True)
     info = {
-        "source": name, "threshold": threshold, "n_rows": int(len(log)), "n_users": int(len(user_ids)),
+        "source": name, "rating_threshold": rating_threshold, "n_rows": int(len(log)), "n_users": int(len(user_ids)),
         "n_items": int(len(item_ids)), "n_categories": len(used), "n_clicks": int(label.sum()),
         "n_users_without_profile": int((~ufound).sum()), "n_movies_listed": int(len(movies)),
         "n_users_listed": int(len(users)),

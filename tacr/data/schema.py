@@ -126,7 +126,9 @@ class CTRData:
         return len(self.user_aux)
 
     def fingerprint(self) -> str:
-        """A short hash of every array, for caching results computed on this dataset."""
+        """A short hash of every array, for caching results computed on this dataset (memoised)."""
+        if getattr(self, "_fingerprint", None):
+            return self._fingerprint
         h = hashlib.sha1(self.name.encode())
         arrays = [self.items.category, self.user_aux]
         if self.items.raw is not None:
@@ -137,7 +139,8 @@ class CTRData:
             a = np.ascontiguousarray(a)
             h.update(str((a.shape, a.dtype)).encode())
             h.update(memoryview(a).cast("B"))
-        return h.hexdigest()[:16]
+        self._fingerprint = h.hexdigest()[:16]
+        return self._fingerprint
 
     def summary(self) -> pd.DataFrame:
         """The columns of the paper's Table 1, one row per split (train, valid, test)."""
@@ -276,7 +279,8 @@ def check_log(log: pd.DataFrame, source: str, columns: dict[str, str] | None = N
     columns = columns or LOG_COLUMNS
     missing = [c for c in columns if c not in log.columns]
     if missing:
-        raise DataError(f"{source}: missing column(s) {missing}; found {list(log.columns)}")
+        also = f" (also missing: {missing[1:]})" if len(missing) > 1 else ""
+        raise _bad(source, missing[0], len(log), f"missing column{also}; found {list(log.columns)}")
     n = len(log)
     for col, kind in columns.items():
         s = log[col]

@@ -119,7 +119,8 @@ def read_csv(path, types: dict[str, "pa.DataType | None"], *, names: list[str] |
         header, skip = list(names), 0
     missing = [c for c in types if c not in header]
     if missing:
-        raise DataError(f"{src}: missing column(s) {missing}; the header has {header}")
+        also = f" (also missing: {missing[1:]})" if len(missing) > 1 else ""
+        raise DataError(f"{src}: column {missing[0]!r}: missing{also}; the header has {header}")
 
     source = path
     if len(delimiter) > 1:
@@ -344,7 +345,8 @@ def _read_table_file(f: Path, cols: list[str], numeric: dict[str, pa.DataType], 
         names = pq.read_schema(f).names
         missing = [c for c in cols if c not in names]
         if missing:
-            raise DataError(f"{f.name}: missing column(s) {missing}; the file has {names}")
+            also = f" (also missing: {missing[1:]})" if len(missing) > 1 else ""
+            raise DataError(f"{f.name}: column {missing[0]!r}: missing{also}; the file has {names}")
         return pq.read_table(f, columns=cols).to_pandas()
     if f.name.endswith(".csv.gz"):
         raise DataError(f"{f.name}: compressed CSV is not supported; decompress it or convert to parquet")
@@ -384,41 +386,43 @@ def _maybe_int(values: pd.Series) -> pd.Series:
 
 
 def _time_to_unix(s: pd.Series, fmt: str, tz: str, src: str, col: str) -> np.ndarray:
+    if fmt not in ("auto", "unix", "unix_ms", "datetime"):
+        raise ValueError(f"time_format must be 'auto', 'unix', 'unix_ms' or 'datetime', got {fmt!r}")
     if pd.api.types.is_datetime64_any_dtype(s):
+        if (nb := int(s.isna().sum())):
+            raise bad(src, col, nb, "empty time")
         dt = s if s.dt.tz is not None else s.dt.tz_localize(tz)
         return (dt.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[s]").astype(np.int64)).to_numpy()
+    if (nb := int(s.isna().sum())):
+        raise bad(src, col, nb, "empty time")
+    num = s.astype(np.float64) if pd.api.types.is_numeric_dtype(s) else pd.to_numeric(s, errors="coerce")
+    n_text = int(num.isna().sum())
+    if fmt == "auto":  # numbers are unix seconds, text is parsed as dates; a mix is an error
+        fmt = "unix" if n_text < len(s) else "datetime"
     if fmt in ("unix", "unix_ms"):
-        num = pd.to_numeric(s, errors="coerce") if not pd.api.types.is_numeric_dtype(s) else s.astype(float)
-        nb = int((num.isna() & s.notna()).sum())
-        if nb:
-            first = s[num.isna() & s.notna()].iloc[0]
-            raise bad(src, col, nb, f"non-numeric time (time_format={fmt!r}; e.g. {first!r})")
-        if (nb := int(num.isna().sum())):
-            raise bad(src, col, nb, "empty time")
+        if n_text:
+            first = s[num.isna()].iloc[0]
+            raise bad(src, col, n_text, f"non-numeric time (time_format={fmt!r}; e.g. {first!r})")
         num = num.to_numpy(dtype=np.float64)
         if fmt == "unix_ms":
             num = num / 1000.0
         return np.floor(num).astype(np.int64)
-    if fmt == "datetime":
-        if (nb := int(s.isna().sum())):
-            raise bad(src, col, nb, "empty time")
-        dt = pd.to_datetime(s.astype(str), errors="coerce", format="mixed")
-        nb = int(dt.isna().sum())
-        if nb:
-            first = s[dt.isna()].iloc[0]
-            raise bad(src, col, nb, f"not a parseable date/time (e.g. {first!r})")
-        if dt.dt.tz is None:
-            dt = dt.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
-            if (nb := int(dt.isna().sum())):
-                raise bad(src, col, nb, f"ambiguous local time in {tz} (DST change); give UTC offsets")
-        return (dt.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[s]").astype(np.int64)).to_numpy()
-    raise ValueError(f"time_format must be 'unix', 'unix_ms' or 'datetime', got {fmt!r}")
+    dt = pd.to_datetime(s.astype(str), errors="coerce", format="mixed")
+    nb = int(dt.isna().sum())
+    if nb:
+        first = s[dt.isna()].iloc[0]
+        raise bad(src, col, nb, f"not a parseable date/time (e.g. {first!r})")
+    if dt.dt.tz is None:
+        dt = dt.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+        if (nb := int(dt.isna().sum())):
+            raise bad(src, col, nb, f"ambiguous local time in {tz} (DST change); give UTC offsets")
+    return (dt.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[s]").astype(np.int64)).to_numpy()
 
 
 @register("table")
 def load_table(path=None, *, data_dir=None, name: str = "table", user_col: str = "user", item_col: str = "item",
                time_col: str = "time", label_col: str = "label", category_col: str | None = "category",
-               aux_cols=(), raw_cols=(), time_format: str = "unix", tz: str = "UTC",
+               aux_cols=(), raw_cols=(), time_format: str = "auto", tz: str = "UTC",
                valid_frac: float = 0.1, test_frac: float = 0.1, split_by: str = "span",
                valid_start=None, test_start=None, test_end=None, L: int = 10,
                delimiter: str | None = None, cache: bool = True, cache_dir=None) -> CTRData:
@@ -435,8 +439,9 @@ def load_table(path=None, *, data_dir=None, name: str = "table", user_col: str =
             (users whose value changes are counted in ``info``).
         raw_cols: numeric item columns (names or glob patterns, e.g. ``"emb_*"``) -> ``items.raw``
             (float32); must be constant per item. None/empty: learned item-id embedding.
-        time_format: "unix" (seconds), "unix_ms" or "datetime" (parseable text; naive times are
-            in ``tz``). Timestamp-typed parquet columns are converted whatever the format.
+        time_format: "auto" (numbers are unix seconds, text is parsed as dates), "unix"
+            (seconds), "unix_ms" or "datetime" (parseable text; naive times are in ``tz``).
+            Timestamp-typed parquet columns are converted whatever the format.
         tz: the time zone of the time features (SPEC §1) and of naive dates.
         valid_frac, test_frac, split_by, valid_start, test_start, test_end: the split, see
             :func:`split_bounds` (default: last 10 % of the time span test, the 10 % before it
@@ -470,7 +475,7 @@ def _build_table(files: list[Path], *, name, user_col, item_col, time_col, label
     cols = list(dict.fromkeys(base + aux + raw))
     numeric = {c: pa.float64() for c in raw}
     if time_format in ("unix", "unix_ms"):
-        numeric[time_col] = pa.float64()
+        numeric[time_col] = pa.float64()  # CSV: a non-numeric time is counted by read_csv
     numeric[label_col] = pa.float64()
     frames = [_read_table_file(f, cols, numeric, delimiter) for f in files]
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

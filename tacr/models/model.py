@@ -11,8 +11,9 @@ Departures, all deliberate:
 * GRU: ``nn.GRU`` (the cuDNN variant: reset gate applied after the hidden matmul,
   ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) n + z h``). Eq. (2) applies
   the reset gate before ``W_hc`` and swaps the roles of ``z`` and ``1 - z`` (a relabelling).
-* History padding sits at the end; a GRU is causal, so the real states are exact without
-  packing. Padded outputs are masked (attention weight 0; ``last`` gathers position len-1).
+* History padding sits at the end; the GRU runs packed (padded steps are skipped, their states
+  are 0) and the readouts use real positions only (attention weight 0 on padding; ``last``
+  gathers position len-1).
 * Empty history: ``e_h = 0``. Empty ``aux_sizes``: ``e_a = 0`` (8 zeros, no parameters).
 
 Speed (``dedup``): GRU states, ``W_h h_l`` and DIN's history term do not depend on the target,
@@ -20,6 +21,11 @@ so with ``dedup=True`` they are computed once per distinct ``hist_id`` in the ba
 with ``dedup_items=True`` the item-embedding MLP also runs once per distinct
 (item, month, weekday, day, hour) row, and only on real history positions. ``dedup=False`` is
 the plain per-sample path (reference for tests). Both give the same scores up to float rounding.
+Measured on CPU (``benchmarks/bench_scoring.py``, quick synthetic test split, ~18 samples per
+distinct history): scoring is 5-19x faster with ``dedup``; ``dedup_items`` adds 0-30 %
+(never slower beyond noise), so both default to True. On random 4,096-row training batches
+(1/3 distinct histories) forward+backward of ``time_aware`` is ~5x faster.
+Independently of ``dedup``, the readouts evaluate real history positions only.
 """
 from __future__ import annotations
 
@@ -27,11 +33,28 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 import torch.nn as nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import DINActivation, TimeAwareAttention
 from .embedding import AuxEmbedding, ItemEmbedding
 
 HISTORY_KINDS = ("attention", "last", "din")
+
+
+def run_gru(gru: nn.GRU, e_l: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Eq. (2) over each history, oldest to newest: (U, L, d), (U,) -> states (U, L, H).
+
+    Packed (``pack_padded_sequence``), so padded steps are never computed; their states and
+    those of empty histories are 0.
+    """
+    U, L, _ = e_l.shape
+    out = e_l.new_zeros(U, L, gru.hidden_size)  # (U, L, H)
+    keep = (lengths > 0).nonzero().squeeze(1)  # (U',)
+    if len(keep) == 0:
+        return out
+    packed = pack_padded_sequence(e_l[keep], lengths[keep].to(torch.int64).cpu(), batch_first=True, enforce_sorted=False)
+    states, _ = pad_packed_sequence(gru(packed)[0], batch_first=True, total_length=L)  # (U', L, H)
+    return out.index_copy(0, keep, states)  # (U, L, H)
 
 
 @dataclass(frozen=True)
@@ -168,8 +191,7 @@ class CTRModel(nn.Module):
             times = torch.cat([batch.time, h_time[h_mask]])  # (B + R,)
             emb = self._embed_items_dedup(data, rows, times)  # (B + R, d)
             e_0 = emb[:B]  # (B, d)
-            e_l = emb.new_zeros(h_item.shape + (cfg.item_dim,))  # (U, L, d), padding = 0
-            e_l[h_mask] = emb[B:]
+            e_l = emb.new_zeros(h_item.shape + (cfg.item_dim,)).index_put((h_mask,), emb[B:])  # (U, L, d), padding 0
         else:
             e_0 = self.embed_items(data, batch.item, batch.time)  # (B, d)
             e_l = self.embed_items(data, h_item, h_time)  # (U, L, d)
@@ -178,10 +200,10 @@ class CTRModel(nn.Module):
         if cfg.history == "din":
             e_h, weights = self.readout(e_l, inv, e_0, mask)  # (B, d), (B, L)
         else:
-            states = self.gru(e_l)[0]  # (U, L, H)
+            states = run_gru(self.gru, e_l, h_len)  # (U, L, H)
             if cfg.history == "last":
-                idx = (h_len - 1).clamp(min=0)  # (U,)
-                last = states[torch.arange(len(idx), device=idx.device), idx] * (h_len > 0).unsqueeze(1)  # (U, H)
+                idx = (h_len - 1).clamp(min=0)  # (U,); empty histories read position 0, which is 0
+                last = states[torch.arange(len(idx), device=idx.device), idx]  # (U, H)
                 e_h = last if inv is None else last[inv]  # (B, H)
             else:
                 dt = batch.time.unsqueeze(1) - batch.hist_time if cfg.time_attention else None  # (B, L)

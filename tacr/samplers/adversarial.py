@@ -142,22 +142,25 @@ class Adversarial(Sampler):
         if not torch.isfinite(loss):
             raise FloatingPointError(f"{self.name}: non-finite generator loss")
         self.opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_g.step()
+        if loss.requires_grad:  # T = 0: the greedy (deterministic) policy has no REINFORCE gradient
+            loss.backward()
+            self.opt_g.step()
         self.baseline = float(r.mean())
-        self._log(g_loss=float(loss), reward=float(r.mean()))
+        self._log(g_loss=loss.item(), reward=float(r.mean()))
         self._kendall(pos, cand, pos_out)
-        return float(loss)
+        return loss.item()
 
     def pretrain_step(self, pos: Batch) -> float:
         """Algorithm 1, line 1: G learns as a discriminator (hinge, Eq. 8) on uniform negatives."""
         neg = self.train.batch(self.uniform_negative_rows((len(pos),)))
         loss = F.relu(1.0 - self.G(pos).score + self.G(neg).score).mean()
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"{self.name}: non-finite generator pre-training loss")
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
-        self._log(g_pretrain_loss=float(loss))
-        return float(loss)
+        self._log(g_pretrain_loss=loss.item())
+        return loss.item()
 
     # -- Fig. 8 ------------------------------------------------------------------------------
     @torch.no_grad()

@@ -1,0 +1,141 @@
+# %% [markdown]
+# # 05 · Calibration of absolute CTR (Sec. 3.2, Fig. 6)
+#
+# Negative sampling trains on a balanced-ish stream, so `sigmoid(f)` is far from the real click
+# probability. The paper buckets `sigma = sigmoid(f)` into *n* equal buckets on [0, 1], takes
+# each bucket's share of positives among **all** real training samples (Eq. 19), makes it
+# monotone with PAVA, adds a small slope (epsilon = 0.1) so it strictly increases, and
+# interpolates between neighbouring buckets (Eq. 20).
+#
+# **A flaw in Eq. 20 (SPEC §7).** `p(v_j)` is the *average* CTR over `[v_j, v_{j+1})`, yet Eq. 20
+# anchors it at the lower edge `v_j`. On an increasing curve that shifts every prediction up by
+# about half a bucket. We therefore draw both rules: `"edge"` (Eq. 20 to the letter) and
+# `"center"` (each bucket's value at its centre; our default).
+#
+# **The slope.** `tacr.calibration` applies epsilon in probability per unit of sigma *inside each
+# PAVA block*, as a tilt with zero count-weighted mean, so every block keeps its mean CTR and
+# the average calibrated CTR stays unbiased (the paper does not say how it was applied).
+#
+# The scores come from the time-aware + rGAN model at its best validation epoch.
+
+# %% tags=["parameters"]
+dataset = "synthetic"
+data_dir = None
+data_params = {}
+profile = "quick"
+seeds = [0, 1, 2]
+epochs = None
+device = "auto"
+model = "time_aware"
+sampler = "rgan"
+n_buckets = 100
+bucket_sweep = [5, 10, 20, 35, 50, 75, 100, 105, 125, 150, 200, 250, 300]
+figure_buckets = 300  # Fig. 6(a) draws p(v_j) with 300 buckets, as the paper
+
+# %%
+from dataclasses import replace
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from IPython.display import Markdown, display
+
+from tacr import experiments as ex
+from tacr import paper
+from tacr.calibration import BucketCalibrator, calibration_error, calibration_report, reliability_table
+from tacr.plots import save_figure, save_table
+
+data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
+config = replace(base, model=model, sampler=sampler)
+ex.run_grid([config], seeds, data, scores=True)
+scores = {seed: ex.load_scores(replace(config, seed=seed), data) for seed in seeds}
+y_train, y_test = data.train.label, data.test.label
+true_test = data.test.p_click  # None on real data
+
+# %% [markdown]
+# ## Fig. 6(a): bucket CTR `p(v_j)` and its isotonic fit (first seed)
+
+# %%
+s0 = scores[seeds[0]]
+cal = BucketCalibrator(n_buckets=figure_buckets).fit(s0["train"], y_train)
+fig, ax = plt.subplots(figsize=(8, 4.6))
+filled = cal.bucket_counts_ > 0
+ax.plot(cal.centers_[filled], cal.bucket_positive_rate_[filled], ".", color="0.5", ms=5, label="p(v_j): positive share per bucket (Eq. 19)")
+ax.plot(cal.centers_, cal.bucket_values_, "-", color="tab:blue", lw=2, label="PAVA fit + slope (strictly increasing)")
+ax.set(title=f"Fig. 6(a) — p(v_j) with {figure_buckets} buckets ({data.name})",
+       xlabel="normalised score sigma(f) = sigmoid(f)", ylabel="CTR in bucket")
+ax.legend(fontsize=9)
+save_figure(fig, "fig6a_bucket_ctr")
+plt.show()
+
+# %% [markdown]
+# ## Fig. 6(b): calibration error on the test day against the number of buckets
+
+# %%
+rows = []
+for seed, s in scores.items():
+    for n in bucket_sweep:
+        c = BucketCalibrator(n_buckets=n).fit(s["train"], y_train)
+        for rule in ("center", "edge"):
+            pred = c.predict(s["test"], interpolation=rule)
+            row = {"seed": seed, "buckets": n, "rule": rule, "calibration error (%)": 100 * calibration_error(pred, y_test),
+                   "signed error (%)": 100 * (pred.mean() / y_test.mean() - 1)}
+            if true_test is not None:
+                row["error vs true p_click (%)"] = 100 * (pred.mean() / true_test.mean() - 1)
+            rows.append(row)
+sweep = pd.DataFrame(rows)
+fig, ax = plt.subplots(figsize=(8, 4.6))
+sns.lineplot(data=sweep, x="buckets", y="calibration error (%)", hue="rule", marker="o", errorbar=("ci", 95), ax=ax)
+ax.axhline(100 * paper.CALIBRATION_ERROR["in-station-Sep"], color="0.4", ls=":", label="paper: 0.19 % at 105 buckets")
+ax.set(title=f"Fig. 6(b) — calibration error vs buckets ({data.name})", xlabel="number of buckets n",
+       ylabel="|calibrated CTR − real CTR| / real CTR (%)")
+ax.legend(fontsize=9)
+save_figure(fig, "fig6b_calibration_error")
+plt.show()
+
+# %%
+at_n = sweep[sweep["buckets"] == n_buckets].groupby("rule").mean(numeric_only=True).drop(columns=["seed", "buckets"])
+save_table(sweep.groupby(["buckets", "rule"]).mean(numeric_only=True).drop(columns="seed").reset_index(), "fig6b_calibration_sweep")
+at_n
+
+# %% [markdown]
+# ## Reliability before and after calibration (beyond the paper)
+# Predicted against observed CTR in 20 equal-count bins of the test day, and the expected
+# calibration error (ECE) and log-loss before (`sigmoid(f)`) and after.
+
+# %%
+cal = BucketCalibrator(n_buckets=n_buckets).fit(s0["train"], y_train)
+calibrated = cal.predict(s0["test"])
+raw = 1 / (1 + np.exp(-s0["test"]))
+report = calibration_report(s0["test"], calibrated, y_test)
+save_table(report, "calibration_report", floatfmt=".5f")
+before = reliability_table(raw, y_test).assign(stage="before: sigmoid(f)")
+after = reliability_table(calibrated, y_test).assign(stage="after: calibrated")
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+for ax, rel in zip(axes, (before, after)):
+    ax.errorbar(rel["pred_mean"], rel["obs_ctr"], yerr=1.96 * rel["obs_se"], fmt="o", ms=4, capsize=2)
+    lim = max(rel["pred_mean"].max(), rel["obs_ctr"].max()) * 1.05
+    ax.plot([0, lim], [0, lim], "--", color="0.5", label="perfect calibration")
+    ax.set(title=rel["stage"].iloc[0], xlabel="mean predicted CTR in bin", ylabel="observed CTR in bin")
+    ax.legend(fontsize=9)
+fig.suptitle(f"Reliability diagram, test day ({data.name})", y=1.02)
+save_figure(fig, "calibration_reliability")
+plt.show()
+report
+
+# %%
+center = at_n.loc["center", "calibration error (%)"]
+edge = at_n.loc["edge", "calibration error (%)"]
+edge_signed = at_n.loc["edge", "signed error (%)"]
+lines = [f"- *calibration error of about 0.19 % with ~100 buckets*: ours {center:.2f} % with the centre rule, "
+         f"{edge:.2f} % with Eq. 20 to the letter (edge rule), at {n_buckets} buckets, mean over {len(seeds)} seeds — "
+         + ("**supported** in size." if center < 1.0 else "**not reproduced**: our error is larger.")]
+lines.append(f"- *Eq. 20 as written is unbiased*: **not supported** — the edge rule's mean signed error is {edge_signed:+.2f} % "
+             "(it over-estimates), shrinking as the buckets narrow (Fig. 6(b))." if edge_signed > 0 else
+             f"- the edge rule's signed error here is {edge_signed:+.2f} %.")
+if true_test is not None:
+    tc = at_n.loc["center", "error vs true p_click (%)"]
+    lines.append(f"- against the simulator's true mean p_click the centre rule is off by {tc:+.2f} % "
+                 "(the test day's real clicks are themselves a noisy estimate of it).")
+display(Markdown("### What this run says about the paper's claims\n" + "\n".join(lines)))

@@ -1,0 +1,250 @@
+"""tacr.experiments: the run cache (resume, atomic writes, keys) and summaries (SPEC §8)."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+
+import tacr.experiments as ex
+from tacr.experiments import base_config, per_run, run_grid, run_key, summarise
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny tensors: one thread is as fast and immune to CPU oversubscription."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def mini(smoke_data):
+    """The smoke data with 1000-row validation and test splits (cheap evaluation)."""
+    return replace(smoke_data, valid=smoke_data.valid.subset(slice(0, 1000)), test=smoke_data.test.subset(slice(0, 1000)))
+
+
+CFG_A = base_config("smoke", sampler="uniform", epochs=2, steps_per_epoch=2, device="cpu")
+CFG_B = replace(CFG_A, lr_d=0.01)
+
+
+def grid(configs, seeds, data, cache, **kw):
+    return run_grid(configs, seeds, data, cache=cache, quiet=True, progress=False, **kw)
+
+
+def counting(monkeypatch, fail_on=None):
+    """Replace the trainer run_grid calls by a wrapper that records each config (and can fail)."""
+    trained, real = [], ex.run
+
+    def wrapper(cfg, *args, **kwargs):
+        trained.append(cfg)
+        if fail_on is not None and len(trained) == fail_on:
+            raise KeyboardInterrupt("simulated interruption")
+        return real(cfg, *args, **kwargs)
+
+    monkeypatch.setattr(ex, "run", wrapper)
+    return trained
+
+
+def no_training(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("run_grid trained although every run is cached")
+
+    monkeypatch.setattr(ex, "run", boom)
+
+
+@pytest.fixture(scope="module")
+def cached(mini, tmp_path_factory):
+    """A 2 config x 2 seed grid, trained once into a module cache."""
+    folder = tmp_path_factory.mktemp("runs")
+    return folder, grid([CFG_A, CFG_B], [0, 1], mini, folder)
+
+
+# --------------------------------------------------------------------------- cache
+def test_grid_caches_each_run_as_parquet(cached, mini):
+    folder, df = cached
+    keys = [run_key(replace(c, seed=s), mini.fingerprint()) for c in (CFG_A, CFG_B) for s in (0, 1)]
+    assert len(set(keys)) == 4
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{k}.parquet" for k in keys)  # no temp files left
+    assert len(df) == 4 * 2  # 4 runs x 2 epochs
+    assert set(df["run_key"]) == set(keys)
+    for col in ex.CONFIG_COLUMNS + ["seed", "epoch", "test_auc", "valid_auc", "dataset"]:
+        assert col in df, col
+    assert sorted(df.groupby(["lr_d", "seed"]).size().to_dict().items()) == [((0.01, 0), 2), ((0.01, 1), 2),
+                                                                             ((0.02, 0), 2), ((0.02, 1), 2)]
+    one = pd.read_parquet(folder / f"{keys[0]}.parquet")
+    pd.testing.assert_frame_equal(one, df[df["run_key"] == keys[0]].reset_index(drop=True))
+
+
+def test_second_call_reads_the_cache(cached, mini, monkeypatch):
+    folder, first = cached
+    no_training(monkeypatch)
+    again = grid([CFG_A, CFG_B], [0, 1], mini, folder)
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_cache_dir_from_environment(cached, mini, monkeypatch, tmp_path):
+    folder, first = cached
+    for p in folder.iterdir():
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    monkeypatch.setenv("TACR_CACHE", str(tmp_path))
+    assert ex.cache_dir() == tmp_path
+    no_training(monkeypatch)
+    again = run_grid([CFG_A, CFG_B], [0, 1], mini, quiet=True, progress=False)
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_interrupted_grid_resumes(mini, monkeypatch, tmp_path):
+    trained = counting(monkeypatch, fail_on=2)
+    with pytest.raises(KeyboardInterrupt):
+        grid([CFG_A], [0, 1, 2], mini, tmp_path)
+    assert [c.seed for c in trained] == [0, 1]
+    assert len(list(tmp_path.iterdir())) == 1  # only the finished run, no partial files
+    done = next(tmp_path.iterdir())
+    stamp = done.stat().st_mtime_ns
+
+    trained = counting(monkeypatch)
+    df = grid([CFG_A], [0, 1, 2], mini, tmp_path)
+    assert [c.seed for c in trained] == [1, 2]  # only the missing runs train
+    assert done.stat().st_mtime_ns == stamp
+    assert sorted(df["seed"].unique()) == [0, 1, 2]
+    assert len(list(tmp_path.glob("*.parquet"))) == 3 and len(list(tmp_path.iterdir())) == 3
+
+
+def test_failed_write_leaves_no_partial_file(mini, monkeypatch, tmp_path):
+    def half_written(self, path, *a, **k):
+        with open(path, "wb") as fh:
+            fh.write(b"PAR1 truncated")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        grid([CFG_A], [0], mini, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    df = grid([CFG_A], [0], mini, tmp_path)  # the next call trains and caches normally
+    assert len(df) == 2 and len(list(tmp_path.glob("*.parquet"))) == 1
+
+
+def test_write_parquet_atomic_replaces_whole_file(tmp_path):
+    path = tmp_path / "x.parquet"
+    a = pd.DataFrame({"v": np.arange(5)})
+    b = pd.DataFrame({"v": np.arange(3) * 10})
+    ex._write_parquet_atomic(a, path)
+    ex._write_parquet_atomic(b, path)
+    pd.testing.assert_frame_equal(pd.read_parquet(path), b)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.parquet"]
+
+
+def test_run_key_changes_with_config_data_and_version(monkeypatch):
+    c = base_config("smoke")
+    k = run_key(c, "fp1")
+    assert k == run_key(c, "fp1") == run_key(replace(c), "fp1")
+    assert run_key(replace(c, lr_d=0.01), "fp1") != k
+    assert run_key(replace(c, seed=1), "fp1") != k
+    assert run_key(replace(c, sampler="uniform"), "fp1") != k
+    assert run_key(replace(c, reward="score"), "fp1") != k
+    assert run_key(c, "fp2") != k
+    # device and evaluation batch size do not change results, so not the key
+    assert run_key(replace(c, device="cpu", eval_batch_size=17), "fp1") == k
+    monkeypatch.setattr(ex, "__version__", "999.0")
+    assert run_key(c, "fp1") != k
+
+
+def test_data_fingerprint_changes_with_data(smoke_data, mini):
+    assert smoke_data.fingerprint() != mini.fingerprint()
+    assert mini.fingerprint() == replace(smoke_data, valid=smoke_data.valid.subset(slice(0, 1000)),
+                                         test=smoke_data.test.subset(slice(0, 1000))).fingerprint()
+
+
+# --------------------------------------------------------------------------- summaries
+def hand_frame(seed=0):
+    """Two samplers x 3 seeds x 4 epochs of made-up AUCs, plus a third sampler with one seed."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for sampler, base in (("uniform", 0.60), ("rgan", 0.63), ("solo", 0.55)):
+        for s in ((0, 1, 2) if sampler != "solo" else (0,)):
+            for e in (1, 2, 3, 4):
+                rows.append({"sampler": sampler, "lr_d": 0.02, "seed": s, "epoch": e,
+                             "test_auc": base + rng.uniform(-0.03, 0.03), "valid_auc": base + rng.uniform(-0.03, 0.03)})
+    return pd.DataFrame(rows).sample(frac=1.0, random_state=1).reset_index(drop=True)  # epochs out of order
+
+
+def test_per_run_best_and_validation_selected():
+    df = hand_frame()
+    runs = per_run(df, by=["sampler"]).set_index(["sampler", "seed"])
+    assert len(runs) == 7
+    for (sampler, seed), g in df.groupby(["sampler", "seed"]):
+        r = runs.loc[(sampler, seed)]
+        assert r["best_test_auc"] == g["test_auc"].max()
+        assert r["best_epoch"] == g.loc[g["test_auc"].idxmax(), "epoch"]
+        assert r["val_selected_test_auc"] == g.loc[g["valid_auc"].idxmax(), "test_auc"]
+        assert r["selected_epoch"] == g.loc[g["valid_auc"].idxmax(), "epoch"]
+        assert r["final_test_auc"] == g.loc[g["epoch"].idxmax(), "test_auc"]
+
+
+def test_summarise_means_intervals_and_relaimpr():
+    df = hand_frame()
+    out = summarise(df, by=["sampler"], base={"sampler": "uniform"}).set_index("sampler")
+    base_best = df[df.sampler == "uniform"].groupby("seed")["test_auc"].max().mean()
+    base_val = (df[df.sampler == "uniform"].sort_values("valid_auc").groupby("seed").tail(1)["test_auc"].mean())
+    for sampler in ("uniform", "rgan"):
+        g = df[df.sampler == sampler]
+        best = g.groupby("seed")["test_auc"].max().to_numpy()
+        val = g.sort_values("valid_auc").groupby("seed").tail(1)["test_auc"].to_numpy()
+        r = out.loc[sampler]
+        assert r["seeds"] == 3
+        assert r["avg_optimal_auc"] == pytest.approx(best.mean(), rel=1e-12)
+        assert r["val_selected_auc"] == pytest.approx(val.mean(), rel=1e-12)
+        # 95 % t-interval by hand: mean +- t_{0.975, n-1} * s / sqrt(n)
+        for values, lo, hi in ((best, "ci_low", "ci_high"), (val, "val_ci_low", "val_ci_high")):
+            half = stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / np.sqrt(len(values))
+            assert r[lo] == pytest.approx(values.mean() - half, rel=1e-12)
+            assert r[hi] == pytest.approx(values.mean() + half, rel=1e-12)
+        # Eq. 21 by hand
+        assert r["relaimpr_pct"] == pytest.approx(((best.mean() - 0.5) / (base_best - 0.5) - 1) * 100, rel=1e-9, abs=1e-12)
+        assert r["val_relaimpr_pct"] == pytest.approx(((val.mean() - 0.5) / (base_val - 0.5) - 1) * 100, rel=1e-9, abs=1e-12)
+    assert out.loc["uniform", "relaimpr_pct"] == 0.0
+    assert out.loc["rgan", "relaimpr_pct"] > 0
+    # one seed: no interval
+    assert out.loc["solo", "seeds"] == 1 and np.isnan(out.loc["solo", "ci_low"]) and np.isnan(out.loc["solo", "ci_high"])
+    # a different level widens/narrows the interval as scipy says
+    out90 = summarise(df, by=["sampler"], level=0.90).set_index("sampler")
+    best = df[df.sampler == "rgan"].groupby("seed")["test_auc"].max().to_numpy()
+    half = stats.t.ppf(0.95, 2) * np.std(best, ddof=1) / np.sqrt(3)
+    assert out90.loc["rgan", "ci_high"] == pytest.approx(best.mean() + half, rel=1e-12)
+
+
+def test_summarise_base_must_match_exactly_one_row():
+    df = hand_frame()
+    with pytest.raises(ValueError, match="matches 0 rows"):
+        summarise(df, by=["sampler"], base={"sampler": "irgan"})
+    two = pd.concat([df, df.assign(lr_d=0.01)], ignore_index=True)
+    with pytest.raises(ValueError, match="matches 2 rows"):
+        summarise(two, by=["sampler", "lr_d"], base={"sampler": "uniform"})
+    ok = summarise(two, by=["sampler", "lr_d"], base={"sampler": "uniform", "lr_d": 0.01})
+    assert len(ok) == 6 and "relaimpr_pct" in ok
+
+
+def test_summarise_grid_output_default_columns(cached):
+    _, df = cached
+    out = summarise(df)
+    assert len(out) == 2 and (out["seeds"] == 2).all()
+    assert sorted(out["lr_d"]) == [0.01, 0.02]
+    best = df.groupby(["lr_d", "seed"])["test_auc"].max().groupby("lr_d").mean()
+    np.testing.assert_allclose(out.set_index("lr_d")["avg_optimal_auc"].sort_index(), best.sort_index(), rtol=1e-12)
+
+
+def test_base_config_profiles():
+    smoke = base_config("smoke")
+    assert (smoke.epochs, smoke.n_candidates) == (2, 8)
+    paper = base_config("paper")
+    assert (paper.epochs, paper.n_candidates, paper.lr_d, paper.lr_g, paper.temperature) == (50, 35, 0.02, 0.01, 20.0)
+    assert (paper.lambda_i, paper.lambda_h, paper.temperature_decay, paper.lr_halve_every, paper.margin) == (3.0, 5.0, 0.98, 10, 1.0)
+    assert base_config("smoke", epochs=5, sampler="uniform").epochs == 5
+    with pytest.raises(ValueError, match="profile"):
+        base_config("nope")
