@@ -5,9 +5,10 @@ three modes: ``plain`` (``dedup=False``: every sample's history and items embedd
 ``dedup`` (the default: GRU/attention keys once per distinct history, item MLP once per distinct
 (item, time features)) and ``hist only`` (``dedup_items=False``). Repetitions are interleaved
 (rep -> model -> mode) so load drifts hit every cell alike; the table reports medians and the
-dedup/plain ratio. Writes ``benchmarks/results/scoring.md``.
+dedup/plain ratio. One torch thread by default (``--threads 0``: torch's default). Writes
+``benchmarks/results/scoring.md``.
 
-    .venv/bin/python benchmarks/bench_scoring.py [--rows N] [--reps 3] [--threads T] [--batch-size 65536]
+    .venv/bin/python benchmarks/bench_scoring.py [--rows N] [--reps 3] [--threads 1] [--batch-size 65536]
 """
 from __future__ import annotations
 
@@ -86,7 +87,9 @@ def main(argv=None):
     ap.add_argument("--rows", type=int, default=None, help="score only the first N test rows (default: all)")
     ap.add_argument("--reps", type=int, default=3, help="interleaved repetitions (median reported)")
     ap.add_argument("--batch-size", type=int, default=65536)
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads (default 1: per-core throughput, robust to other jobs on a "
+                         "shared machine, where multi-threaded OpenMP degrades badly; 0 = torch's default)")
     ap.add_argument("--models", default=",".join(MODEL_NAMES))
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "scoring.md"))
     args = ap.parse_args(argv)

@@ -32,8 +32,13 @@ class DeviceData:
         self.category = torch.as_tensor(data.items.category, dtype=torch.int64, device=dev)  # (I,)
         self.raw = None if data.items.raw is None else torch.as_tensor(data.items.raw, dtype=torch.float32, device=dev)  # (I, r)
         self.user_aux = torch.as_tensor(data.user_aux, dtype=torch.int64, device=dev)  # (U, F)
-        t_all = np.concatenate([s.time for s in data.splits.values()])
-        self.tz = TimeZone(data.tz, int(t_all.min()), int(t_all.max()))
+        t_min = min(int(s.time.min()) for s in data.splits.values())
+        t_max = max(int(s.time.max()) for s in data.splits.values())
+        for s in data.splits.values():  # history clicks may predate every split (warm-up, long histories)
+            real = s.hist_len > 0
+            if real.any():
+                t_min = min(t_min, int(s.hist_time[real, 0].min()))
+        self.tz = TimeZone(data.tz, t_min, t_max)
         self.splits = {name: DeviceSplit(s, self) for name, s in data.splits.items()}
 
     def time_features(self, t: torch.Tensor) -> torch.Tensor:

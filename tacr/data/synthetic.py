@@ -38,15 +38,16 @@ HIST = 10  # clicks the simulator remembers per user for drift and retargeting
 
 @dataclass(frozen=True)
 class SimConfig:
-    n_users: int = 3000
+    n_users: int = 1500
     n_items: int = 20000
     n_categories: int = 200
     impressions_per_day: int = 40000
-    warmup_days: int = 2  # simulated only to give histories; not in any split
+    warmup_days: int = 10  # simulated only to give histories; not in any split
+    warmup_impressions_per_day: int | None = None  # None: as impressions_per_day
     train_days: int = 6  # the last ``valid_days`` of them are the validation split
     valid_days: float = 1.0
     test_days: int = 1
-    start: str = "2026-08-30"  # the training period then holds a pay day (the 1st)
+    first_train_day: str = "2026-09-01"  # a pay day; the warm-up days come before it
     tz: str = "UTC"
     raw_dim: int = 50
     latent_dim: int = 16
@@ -74,11 +75,12 @@ class SimConfig:
 
 
 PROFILES: dict[str, SimConfig] = {
-    "smoke": SimConfig(n_users=800, n_items=2000, n_categories=30, impressions_per_day=12000,
-                       warmup_days=1, train_days=4, valid_days=1.0, chunk_seconds=3600),
+    "smoke": SimConfig(n_users=400, n_items=2000, n_categories=30, impressions_per_day=12000,
+                       warmup_days=4, train_days=4, valid_days=1.0, chunk_seconds=3600),
     "quick": SimConfig(),
     "paper": SimConfig(n_users=1_500_000, n_items=1_680_735, n_categories=3137,
-                       impressions_per_day=8_900_000, warmup_days=1, train_days=1, valid_days=0.1,
+                       impressions_per_day=8_900_000, warmup_days=4, warmup_impressions_per_day=2_000_000,
+                       train_days=1, valid_days=0.1,
                        test_days=1, chunk_seconds=3600, pilot_users=0.05),
 }
 
@@ -160,14 +162,15 @@ class _World:
 
 def _schedule(cfg: SimConfig, world: _World, rng, users_subset=None):
     """Impression (user, time) pairs for every simulated day, sorted by time."""
-    t0 = int(pd.Timestamp(cfg.start, tz=cfg.tz).timestamp())
+    t0 = int(pd.Timestamp(cfg.first_train_day, tz=cfg.tz).timestamp()) - cfg.warmup_days * DAY
     n_days = cfg.warmup_days + cfg.train_days + cfg.test_days
     act = world.activity if users_subset is None else world.activity * users_subset
     p_user = act / act.sum()
     per_day = int(cfg.impressions_per_day * (1.0 if users_subset is None else users_subset.mean()))
     users, times = [], []
+    warm_scale = 1.0 if cfg.warmup_impressions_per_day is None else cfg.warmup_impressions_per_day / cfg.impressions_per_day
     for d in range(n_days):
-        n = rng.poisson(per_day)
+        n = rng.poisson(per_day * (warm_scale if d < cfg.warmup_days else 1.0))
         users.append(rng.choice(len(p_user), size=n, p=p_user))
         hour = rng.choice(24, size=n, p=world.traffic)
         times.append(t0 + d * DAY + hour * 3600 + rng.integers(0, 3600, size=n))
