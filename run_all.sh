@@ -59,7 +59,7 @@ for src in "$ROOT"/notebooks/[0-9][0-9]_*.py; do
   echo ">> $name" >&2
   t0=$(date +%s)
   "$PY" -m jupytext --quiet --to ipynb --output "$OUT/$name.input.ipynb" "$src"
-  if ! "$PY" -m papermill --cwd "$ROOT" --kernel python3 --language python --log-level WARNING \
+  if ! "$PY" -m papermill --cwd "$ROOT" --kernel python3 --language python --log-level WARNING --no-progress-bar \
       "$OUT/$name.input.ipynb" "$OUT/$name.ipynb" "$@"; then
     echo "FAILED: notebook $name (see $OUT/$name.ipynb)" >&2
     exit 1

@@ -22,6 +22,7 @@ profile = "quick"
 seeds = [0, 1, 2]
 epochs = None  # None: the profile's default
 device = "auto"
+workers = "auto"  # parallel training processes on CPU ("auto": one per core)
 models = ["gru", "din", "gru_attention", "time_aware"]
 sampler = "rgan"
 
@@ -35,11 +36,11 @@ from IPython.display import Markdown, display
 import tacr
 from tacr import experiments as ex
 from tacr import paper
-from tacr.plots import curve_with_band, oracle_line, save_figure, save_table
+from tacr.plots import legend_outside, curve_with_band, oracle_line, save_figure, save_table
 
 data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
 configs = [replace(base, model=m, sampler=sampler) for m in models]
-runs = ex.run_grid(configs, seeds, data, scores=True)
+runs = ex.run_grid(configs, seeds, data, scores=True, workers=workers)
 runs["model name"] = runs["model"].map(paper.MODEL_LABELS)
 print(f"{len(configs)} models x {len(seeds)} seeds on {data.name}, {base.epochs} epochs each")
 
@@ -50,8 +51,8 @@ print(f"{len(configs)} models x {len(seeds)} seeds on {data.name}, {base.epochs}
 fig, ax = plt.subplots(figsize=(8, 4.8))
 curve_with_band(ax, runs, "epoch", "test_auc", "model name")
 oracle_line(ax, oracle)
-ax.set(title=f"Fig. 4 — embedding models, {sampler} sampling ({data.name})", xlabel="epoch", ylabel="test AUC")
-ax.legend(loc="lower right", fontsize=9)
+ax.set(title=f"Fig. 4 — embedding models, {paper.SAMPLER_LABELS.get(sampler, sampler)} sampling ({data.name})", xlabel="epoch", ylabel="test AUC")
+legend_outside(ax)
 save_figure(fig, "fig4_embedding_auc")
 plt.show()
 

@@ -22,6 +22,7 @@ profile = "quick"
 seeds = [0, 1, 2]
 epochs = None
 device = "auto"
+workers = "auto"  # parallel training processes on CPU ("auto": one per core)
 model = "time_aware"
 samplers = ["lr", "under", "user_fixed", "uniform", "irgan", "irgan_pp", "rgan"]
 
@@ -34,11 +35,11 @@ from IPython.display import Markdown, display
 
 from tacr import experiments as ex
 from tacr import paper
-from tacr.plots import curve_with_band, oracle_line, save_figure, save_table
+from tacr.plots import legend_outside, curve_with_band, oracle_line, save_figure, save_table
 
 data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
 configs = [replace(base, model=model, sampler=s) for s in samplers]
-runs = ex.run_grid(configs, seeds, data, scores=True)
+runs = ex.run_grid(configs, seeds, data, scores=True, workers=workers)
 runs["sampler name"] = runs["sampler"].map(paper.SAMPLER_LABELS)
 
 # %% [markdown]
@@ -48,8 +49,8 @@ runs["sampler name"] = runs["sampler"].map(paper.SAMPLER_LABELS)
 fig, ax = plt.subplots(figsize=(8.5, 5))
 curve_with_band(ax, runs, "epoch", "test_auc", "sampler name")
 oracle_line(ax, oracle)
-ax.set(title=f"Fig. 5 — samplers, {model} model ({data.name})", xlabel="epoch", ylabel="test AUC")
-ax.legend(loc="lower right", fontsize=8, ncol=2)
+ax.set(title=f"Fig. 5 — samplers, {paper.MODEL_LABELS.get(model, model)} model ({data.name})", xlabel="epoch", ylabel="test AUC")
+legend_outside(ax)
 save_figure(fig, "fig5_sampler_auc")
 plt.show()
 

@@ -13,6 +13,7 @@ profile = "quick"
 seeds = [0, 1, 2]
 epochs = None
 device = "auto"
+workers = "auto"  # parallel training processes on CPU ("auto": one per core)
 
 # %%
 from dataclasses import replace
@@ -23,11 +24,11 @@ from IPython.display import Markdown, display
 
 from tacr import experiments as ex
 from tacr import paper
-from tacr.plots import curve_with_band, oracle_line, save_figure, save_table
+from tacr.plots import legend_outside, curve_with_band, oracle_line, save_figure, save_table
 
 data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
 configs = [replace(base, model="din", sampler="uniform"), replace(base, model="time_aware", sampler="rgan")]
-runs = ex.run_grid(configs, seeds, data, scores=True)
+runs = ex.run_grid(configs, seeds, data, scores=True, workers=workers)
 runs["variant"] = runs["model"] + "+" + runs["sampler"]
 
 # %%
@@ -43,7 +44,7 @@ runs["name"] = runs["variant"].map(labels)
 curve_with_band(ax, runs, "epoch", "test_auc", "name")
 oracle_line(ax, oracle)
 ax.set(title=f"Table 4 — overall: ours vs DIN + uniform ({data.name})", xlabel="epoch", ylabel="test AUC")
-ax.legend(loc="lower right", fontsize=9)
+legend_outside(ax)
 save_figure(fig, "table4_overall_auc")
 plt.show()
 

@@ -26,6 +26,7 @@ profile = "quick"
 seeds = [0, 1, 2]
 epochs = None
 device = "auto"
+workers = "auto"  # parallel training processes on CPU ("auto": one per core)
 model = "time_aware"
 sampler = "rgan"
 n_buckets = 100
@@ -48,7 +49,7 @@ from tacr.plots import save_figure, save_table
 
 data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
 config = replace(base, model=model, sampler=sampler)
-ex.run_grid([config], seeds, data, scores=True)
+ex.run_grid([config], seeds, data, scores=True, workers=workers)
 scores = {seed: ex.load_scores(replace(config, seed=seed), data) for seed in seeds}
 y_train, y_test = data.train.label, data.test.label
 true_test = data.test.p_click  # None on real data

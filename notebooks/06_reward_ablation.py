@@ -14,6 +14,7 @@ profile = "quick"
 seeds = [0, 1, 2]
 epochs = None
 device = "auto"
+workers = "auto"  # parallel training processes on CPU ("auto": one per core)
 model = "time_aware"
 rewards = ["score", "penalty", "both"]
 
@@ -24,12 +25,12 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from tacr import experiments as ex
-from tacr.plots import curve_with_band, oracle_line, save_figure, save_table
+from tacr.plots import legend_outside, curve_with_band, oracle_line, save_figure, save_table
 
 data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
 labels = {"score": "score only: f_D(s')", "penalty": "penalty only: -p(s, s')", "both": "both: f_D(s') - p(s, s')"}
 configs = [replace(base, model=model, sampler="rgan", reward=r) for r in rewards]
-runs = ex.run_grid(configs, seeds, data, scores=True)
+runs = ex.run_grid(configs, seeds, data, scores=True, workers=workers)
 runs["reward structure"] = runs["reward"].map(labels)
 
 # %%
@@ -37,7 +38,7 @@ fig, ax = plt.subplots(figsize=(8, 4.6))
 curve_with_band(ax, runs, "epoch", "test_auc", "reward structure")
 oracle_line(ax, oracle)
 ax.set(title=f"Fig. 7 — rGAN reward structures ({data.name})", xlabel="epoch", ylabel="test AUC")
-ax.legend(loc="lower right", fontsize=9)
+legend_outside(ax)
 save_figure(fig, "fig7_reward_ablation")
 plt.show()
 

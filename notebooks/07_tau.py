@@ -15,6 +15,7 @@ profile = "quick"
 seeds = [0, 1, 2]
 epochs = None
 device = "auto"
+workers = "auto"  # parallel training processes on CPU ("auto": one per core)
 model = "time_aware"
 
 # %%
@@ -27,10 +28,10 @@ from IPython.display import Markdown, display
 from scipy import stats
 
 from tacr import experiments as ex
-from tacr.plots import save_figure, save_table
+from tacr.plots import legend_outside, save_figure, save_table
 
 data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
-runs = ex.run_grid([replace(base, model=model, sampler="rgan")], seeds, data, scores=True)
+runs = ex.run_grid([replace(base, model=model, sampler="rgan")], seeds, data, scores=True, workers=workers)
 game = runs[~runs["pretraining"].astype(bool)]
 
 # %%
@@ -49,7 +50,7 @@ ax2.set_ylabel("test AUC")
 ax2.grid(False)
 h1, l1 = ax.get_legend_handles_labels()
 h2, l2 = ax2.get_legend_handles_labels()
-ax.legend(h1 + h2, l1 + l2, loc="lower right", fontsize=9)
+ax.legend(h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=9, frameon=False)
 ax.set_title(f"Fig. 8 — Kendall tau of scores and negative penalties ({data.name})")
 save_figure(fig, "fig8_kendall_tau")
 plt.show()

@@ -13,8 +13,9 @@ profile = "quick"
 seeds = [0, 1, 2]
 epochs = None
 device = "auto"
+workers = "auto"  # parallel training processes on CPU ("auto": one per core)
 model = "time_aware"
-candidate_sizes = [5, 10, 20, 35]
+candidate_sizes = [5, 20, 35]
 
 # %%
 from dataclasses import replace
@@ -25,11 +26,11 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from tacr import experiments as ex
-from tacr.plots import oracle_line, save_figure, save_table
+from tacr.plots import legend_outside, oracle_line, save_figure, save_table
 
 data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
-rgan = ex.run_grid([replace(base, model=model, sampler="rgan", n_candidates=int(c)) for c in candidate_sizes], seeds, data, scores=True)
-uniform = ex.run_grid([replace(base, model=model, sampler="uniform")], seeds, data, scores=True)
+rgan = ex.run_grid([replace(base, model=model, sampler="rgan", n_candidates=int(c)) for c in candidate_sizes], seeds, data, scores=True, workers=workers)
+uniform = ex.run_grid([replace(base, model=model, sampler="uniform")], seeds, data, scores=True, workers=workers)
 
 # %%
 runs_r = ex.per_run(rgan, by=["n_candidates"])
@@ -41,7 +42,7 @@ ax.axhline(u.mean(), color="tab:orange", ls="-", label=f"uniform sampling = {u.m
 ax.axhspan(*ex._interval(u), color="tab:orange", alpha=0.15)
 oracle_line(ax, oracle)
 ax.set(title=f"Fig. 9 — candidate size C ({data.name})", xlabel="candidate size C", ylabel="average optimal test AUC")
-ax.legend(fontsize=9)
+legend_outside(ax)
 save_figure(fig, "fig9_candidate_size")
 plt.show()
 

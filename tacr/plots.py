@@ -78,3 +78,8 @@ def curve_with_band(ax, df: pd.DataFrame, x: str, y: str, hue: str, ci: float = 
 
     sns.lineplot(data=df, x=x, y=y, hue=hue, errorbar=("ci", ci), marker="o", markersize=4, ax=ax)
     return ax
+
+
+def legend_outside(ax, **kwargs):
+    """The legend to the right of the axes, so it never hides a curve."""
+    return ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False, **kwargs)

@@ -29,7 +29,8 @@ class Histories:
     hist_id: np.ndarray  # (N,) int64: equal id <=> identical history (-1: empty)
 
 
-def build_histories(user, item, time, label, L: int = 10, query_user=None, query_time=None) -> Histories:
+def build_histories(user, item, time, label, L: int = 10, query_user=None, query_time=None,
+                    chunk: int = 2_000_000) -> Histories:
     """Latest ``L`` clicks of each query's user strictly before the query time.
 
     The clicks are the rows of (user, item, time, label) with label 1. The queries default to
@@ -59,17 +60,17 @@ def build_histories(user, item, time, label, L: int = 10, query_user=None, query
     pos = np.searchsorted(c_key, (query_user << 32) + query_time, side="left")
     n = np.minimum(pos - start, L)
 
+    # fill only the real positions (histories are mostly shorter than L), in slices of queries
+    # so the temporaries stay small at the paper's scale
+    hist_item = np.full((len(pos), L), PAD_ITEM, dtype=np.int32)
+    hist_time = np.full((len(pos), L), PAD_TIME, dtype=np.int64)
     j = np.arange(L, dtype=np.int64)
-    src = pos[:, None] - n[:, None] + j[None, :]  # (N, L) click index, oldest first
-    real = j[None, :] < n[:, None]
-    src = np.where(real, src, 0)
-    n_clicks = len(c_item)
-    if n_clicks == 0:
-        hist_item = np.full(src.shape, PAD_ITEM, dtype=np.int32)
-        hist_time = np.full(src.shape, PAD_TIME, dtype=np.int64)
-    else:
-        hist_item = np.where(real, c_item[src], PAD_ITEM).astype(np.int32)
-        hist_time = np.where(real, c_time[src], PAD_TIME).astype(np.int64)
+    for a in range(0, len(pos), chunk):
+        p, m = pos[a:a + chunk], n[a:a + chunk]
+        rows, cols = np.nonzero(j[None, :] < m[:, None])  # real positions of this slice
+        src = p[rows] - m[rows] + cols  # click index, oldest first
+        hist_item[a + rows, cols] = c_item[src]
+        hist_time[a + rows, cols] = c_time[src]
     hist_id = np.where(n > 0, pos - 1, -1).astype(np.int64)
     return Histories(hist_item, hist_time, n.astype(np.int16), hist_id)
 

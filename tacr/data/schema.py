@@ -251,16 +251,16 @@ def assemble(name: str, log: pd.DataFrame, items: Items, user_aux: np.ndarray, a
     source = source or name
     log = log.sort_values(["time", "user"], kind="stable").reset_index(drop=True)
     arr = {c: log[c].to_numpy() for c in log.columns}
-    hist = build_histories(arr["user"], arr["item"], arr["time"], arr["label"], L=L)
     masks = time_split(arr["time"], valid_start, test_start, test_end)
     if drop_before is not None:
         masks = (masks[0] & (arr["time"] >= drop_before),) + masks[1:]
     splits = []
-    for mask in masks:
+    for mask in masks:  # histories from every click of the log, for the split's rows only
         rows = np.flatnonzero(mask)
+        hist = build_histories(arr["user"], arr["item"], arr["time"], arr["label"], L=L,
+                               query_user=arr["user"][rows], query_time=arr["time"][rows])
         splits.append(Split.from_rows(
-            arr["user"][rows], arr["item"][rows], arr["time"][rows], arr["label"][rows],
-            Histories(hist.hist_item[rows], hist.hist_time[rows], hist.hist_len[rows], hist.hist_id[rows]),
+            arr["user"][rows], arr["item"][rows], arr["time"][rows], arr["label"][rows], hist,
             p_click=arr["p_click"][rows] if "p_click" in arr else None,
         ))
     data = CTRData(name=name, items=items, user_aux=np.asarray(user_aux, dtype=np.int64),

@@ -45,7 +45,7 @@ class SimConfig:
     warmup_days: int = 10  # simulated only to give histories; not in any split
     warmup_impressions_per_day: int | None = None  # None: as impressions_per_day
     train_days: int = 6  # the last ``valid_days`` of them are the validation split
-    valid_days: float = 1.0
+    valid_days: float = 0.5
     test_days: int = 1
     first_train_day: str = "2026-09-01"  # a pay day; the warm-up days come before it
     tz: str = "UTC"

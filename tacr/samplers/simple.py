@@ -16,7 +16,7 @@ class LogisticRegression(Sampler):
 
     def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
         perm = torch.randperm(self.train.n, generator=self.gen, device=self.device)
-        return list(torch.tensor_split(perm, self.steps_per_epoch))
+        return [b for b in torch.tensor_split(perm, self.steps_per_epoch) if len(b)]
 
     def pointwise_rows(self, rows: torch.Tensor) -> torch.Tensor:
         return rows
