@@ -221,8 +221,9 @@ def summarise(df: pd.DataFrame, by=None, base: dict | None = None, level: float 
         if mask.sum() != 1:
             raise ValueError(f"base {base} matches {int(mask.sum())} rows of the summary, need exactly 1")
         b = out[mask].iloc[0]
-        out["relaimpr_pct"] = rela_impr(out["avg_optimal_auc"].to_numpy(), b["avg_optimal_auc"])
-        out["val_relaimpr_pct"] = rela_impr(out["val_selected_auc"].to_numpy(), b["val_selected_auc"])
+        for col, metric in (("relaimpr_pct", "avg_optimal_auc"), ("val_relaimpr_pct", "val_selected_auc")):
+            # Eq. 21 is undefined against a base at chance (AUC 0.5): NaN, not an error
+            out[col] = np.nan if b[metric] == 0.5 else rela_impr(out[metric].to_numpy(), b[metric])
     return out
 
 

@@ -125,3 +125,25 @@ def test_kendall_tau_rows_edge_cases():
         kendall_tau_rows(a, b[:, :3])
     with pytest.raises(ValueError):
         kendall_tau_rows(a[0], b[0])
+
+
+def test_gauc_matches_a_loop_of_per_group_aucs():
+    from sklearn.metrics import roc_auc_score
+
+    from tacr.metrics import gauc
+
+    rng = np.random.default_rng(7)
+    n = 5000
+    groups = rng.integers(0, 60, n)
+    labels = (rng.random(n) < 0.1 + 0.005 * groups).astype(int)
+    scores = np.round(rng.normal(size=n) + labels * (groups % 3), 1)  # ties inside groups
+    aucs, weights = [], []
+    for u in np.unique(groups):
+        m = groups == u
+        if 0 < labels[m].sum() < m.sum():
+            aucs.append(roc_auc_score(labels[m], scores[m]))
+            weights.append(m.sum())
+    assert gauc(labels, scores, groups) == pytest.approx(np.average(aucs, weights=weights), abs=1e-12)
+    assert np.isnan(gauc(np.zeros(5), np.arange(5), np.zeros(5)))
+    with pytest.raises(ValueError):
+        gauc([0, 1], [0.1], [0, 0])

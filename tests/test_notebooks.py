@@ -12,7 +12,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 EXPECTED = {
     "01_data": ["table1_data.md", "table1_data.csv", "data_history_length.png", "data_planted_effects.png"],
     "02_embedding_comparison": ["fig4_embedding_auc.png", "table2_embedding.md", "table2_embedding.csv"],
-    "03_sampler_comparison": ["fig5_sampler_auc.png", "table3_sampler.md", "table3_sampler.csv", "table3_sampler_seconds.md"],
+    "03_sampler_comparison": ["fig5_sampler_auc.png", "table3_sampler.md", "table3_sampler.csv", "table3_sampler_seconds.md",
+                              "table3_sampler_gauc.md"],
     "04_overall": ["table4_overall.md", "table4_overall.csv", "table4_overall_auc.png"],
     "05_calibration": ["fig6a_bucket_ctr.png", "fig6b_calibration_error.png", "fig6b_calibration_sweep.md",
                        "calibration_reliability.png", "calibration_report.md"],

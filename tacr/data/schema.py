@@ -138,7 +138,8 @@ class CTRData:
         for a in arrays:
             a = np.ascontiguousarray(a)
             h.update(str((a.shape, a.dtype)).encode())
-            h.update(memoryview(a).cast("B"))
+            if a.size:
+                h.update(memoryview(a).cast("B"))
         self._fingerprint = h.hexdigest()[:16]
         return self._fingerprint
 

@@ -1,0 +1,215 @@
+"""Simulator generation and history building: time and peak RSS, per profile, in fresh subprocesses.
+
+Each profile is loaded with ``tacr.data.load('synthetic', profile=...)`` in its own subprocess
+(so ``ru_maxrss`` is that load's peak); ``tacr.data.schema.build_histories`` is wrapped to time
+history building inside the load. With ``--epoch`` the child then runs one full epoch of
+``time_aware + rGAN`` (``tacr.train.run(base_config(profile, epochs=1, pretrain_epochs=0))``),
+timing the training steps and each ``score_split`` call (test scoring = the time-aware model
+over the whole test split) and sampling the peak RSS of that phase (a thread polling VmRSS).
+
+    .venv/bin/python benchmarks/bench_data.py                     # smoke, quick
+    .venv/bin/python benchmarks/bench_data.py --full              # + paper (minutes, GBs)
+    .venv/bin/python benchmarks/bench_data.py --child paper --epoch --json /tmp/x.json   # one child
+
+Writes ``benchmarks/results/data.md`` (``--out``) from the children's JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, ROOT, RSSSampler, fmt, machine_line, maxrss_gb, rss_gb, table, write_atomic  # noqa: E402
+
+
+OLD_PREFS = """        logits = np.log(self.cat_pop)[None, :] + 1.5 * sign[:, None] * self.cat_gender[None, :]
+        gumbel = rng.gumbel(size=(U, C))
+        self.prefs = np.argsort(-(logits + gumbel), axis=1)[:, : cfg.prefs_per_user]  # (U, P)
+"""
+NEW_PREFS = """        _P, _lp = cfg.prefs_per_user, np.log(self.cat_pop)
+        self.prefs = np.empty((U, min(_P, C)), dtype=np.int64)
+        for _s in range(0, U, 8192):  # chunked: same Gumbel stream, (8192, C) at a time
+            _e = min(U, _s + 8192)
+            _z = -(_lp[None, :] + 1.5 * sign[_s:_e, None] * self.cat_gender[None, :] + rng.gumbel(size=(_e - _s, C)))
+            _top = np.argpartition(_z, _P - 1, axis=1)[:, :_P] if _P < C else np.argsort(_z, axis=1)
+            self.prefs[_s:_e] = np.take_along_axis(_top, np.argsort(np.take_along_axis(_z, _top, 1), axis=1), 1)
+"""
+
+
+def patch_world_prefs() -> bool:
+    """Benchmark-only workaround for the paper profile: ``_World.__init__`` materialises
+    (n_users, n_categories) float64 logits + Gumbel noise + an int64 argsort (3 x 35 GiB at
+    1.5M x 3137). Re-create ``__init__`` with the top-P preference draw chunked over users
+    (same random stream, same result up to exact ties). Returns False if the source changed."""
+    import inspect
+    import textwrap
+
+    from tacr.data import synthetic
+
+    src = textwrap.dedent(inspect.getsource(synthetic._World.__init__))
+
+    old = "\n".join(line[4:] if line.startswith("    ") else line for line in OLD_PREFS.splitlines()) + "\n"
+    new = "\n".join(line[4:] if line.startswith("    ") else line for line in NEW_PREFS.splitlines()) + "\n"
+    if old not in src:
+        return False
+    ns = {}
+    exec(compile(src.replace(old, new), synthetic.__file__, "exec"), vars(synthetic), ns)
+    synthetic._World.__init__ = ns["__init__"]
+    return True
+
+
+def child(profile: str, out: Path, epoch: bool, threads: int, patch: bool = False) -> None:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    import tacr.data
+    import tacr.data.schema as schema
+
+    res = {"profile": profile, "threads": torch.get_num_threads()}
+    if patch:
+        res["patched_prefs"] = patch_world_prefs()
+
+    def dump():
+        write_atomic(out, json.dumps(res, indent=1))
+
+    hist_s = []
+    orig = schema.build_histories
+
+    def timed(*a, **k):
+        t = time.perf_counter()
+        r = orig(*a, **k)
+        hist_s.append(time.perf_counter() - t)
+        return r
+
+    schema.build_histories = timed
+    t = time.perf_counter()
+    data = tacr.data.load("synthetic", profile=profile)
+    res.update(load_s=time.perf_counter() - t, history_s=sum(hist_s), load_maxrss_gb=maxrss_gb(),
+               rss_after_load_gb=rss_gb(), rows={k: len(s) for k, s in data.splits.items()},
+               positives={k: int(s.label.sum()) for k, s in data.splits.items()},
+               n_items=data.spec.n_items, oracle_test_auc=data.info.get("oracle_auc", {}).get("test"))
+    dump()
+    print(json.dumps(res), file=sys.stderr, flush=True)
+    if not epoch:
+        return
+    import tacr.train as train_mod
+    from tacr.experiments import base_config
+
+    calls = []
+    orig_score = train_mod.score_split
+
+    def timed_score(model, split, batch_size=32768):
+        t = time.perf_counter()
+        r = orig_score(model, split, batch_size)
+        calls.append((len(split), time.perf_counter() - t))
+        return r
+
+    train_mod.score_split = timed_score
+    cfg = base_config(profile, epochs=1, pretrain_epochs=0, device="cpu")
+    res["train_config"] = {"n_candidates": cfg.n_candidates, "steps_per_epoch": cfg.steps_per_epoch,
+                           "model": cfg.model, "sampler": cfg.sampler}
+    with RSSSampler() as s:
+        t = time.perf_counter()
+        df = train_mod.run(cfg, data, quiet=True)
+        wall = time.perf_counter() - t
+    row = df.iloc[0]
+    res.update(epoch_wall_s=wall, epoch_train_s=float(row.train_seconds), epoch_peak_rss_gb=s.peak,
+               epoch_test_auc=float(row.test_auc), d_steps=int(row.d_steps), g_steps=int(row.g_steps),
+               score_calls=calls, maxrss_gb=maxrss_gb())
+    # the first score_split call of the epoch is the test split
+    test_n, test_s = calls[0]
+    res.update(test_rows=test_n, test_score_s=test_s)
+    dump()
+    print(json.dumps(res), file=sys.stderr, flush=True)
+
+
+def run_child(profile: str, epoch: bool, threads: int, timeout: float | None = None) -> dict:
+    fd, tmp = tempfile.mkstemp(prefix=f"bench8_data_{profile}_", suffix=".json", dir="/tmp")
+    os.close(fd)
+    cmd = [sys.executable, __file__, "--child", profile, "--json", tmp, "--threads", str(threads)] + (["--epoch"] if epoch else [])
+    t = time.perf_counter()
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    try:
+        res = json.loads(Path(tmp).read_text() or "{}")
+    except json.JSONDecodeError:
+        res = {}
+    res["process_s"] = time.perf_counter() - t
+    if p.returncode:
+        res["error"] = f"exit {p.returncode}: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ''}"
+    os.unlink(tmp)
+    return res
+
+
+def render(results: list[dict]) -> list[str]:
+    lines = ["## Data: simulator generation and history building", "",
+             "`tacr.data.load('synthetic', profile=...)` in a fresh subprocess each; peak RSS = the "
+             "subprocess's `ru_maxrss` after the load (includes the interpreter, numpy, pandas and torch "
+             "imports, ~0.3 GB). History = time inside `build_histories` (part of the load).", ""]
+    rows = []
+    for r in results:
+        rw = r.get("rows", {})
+        rows.append([r.get("profile"), fmt(rw.get("train")), fmt(rw.get("valid")), fmt(rw.get("test")),
+                     fmt(r.get("load_s"), 1), fmt(r.get("history_s"), 1), fmt(r.get("load_maxrss_gb"), 2),
+                     r.get("error", "")])
+    lines += table(["profile", "train rows", "valid rows", "test rows", "load s", "history s", "peak RSS GB", "error"], rows)
+    ep = [r for r in results if "epoch_wall_s" in r]
+    if ep:
+        lines += ["", "### One epoch of time_aware + rGAN, and scoring the test split", "",
+                  "`tacr.train.run(base_config(profile, epochs=1, pretrain_epochs=0), data)` on CPU: 30 steps "
+                  "alternating D and G (15 + 15), then `score_split` of test and valid. Peak RSS of the "
+                  "epoch phase sampled from VmRSS (includes the data already in memory).", ""]
+        rows = []
+        for r in ep:
+            rows.append([r["profile"], r["train_config"]["n_candidates"], fmt(r["epoch_train_s"], 1),
+                         fmt(r["epoch_wall_s"], 1), fmt(r["epoch_peak_rss_gb"], 2), fmt(r["test_rows"]),
+                         fmt(r["test_score_s"], 1), fmt(r["test_rows"] / r["test_score_s"]),
+                         f"{r['epoch_test_auc']:.4f}", r["threads"]])
+        lines += table(["profile", "C", "train steps s", "epoch incl. eval s", "peak RSS GB", "test rows",
+                        "test scoring s", "impressions/s", "test AUC", "threads"], rows)
+    return lines
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--json", help=argparse.SUPPRESS)
+    ap.add_argument("--epoch", action="store_true", help="also run one time_aware+rGAN epoch per profile")
+    ap.add_argument("--profiles", default=None, help="comma list (default smoke,quick; + paper with --full)")
+    ap.add_argument("--full", action="store_true", help="include the paper profile (minutes, several GB)")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads in the children (0: torch default)")
+    ap.add_argument("--no-patch", action="store_true",
+                    help="run the paper profile without the chunked-preferences workaround (needs ~100 GB)")
+    ap.add_argument("--out", default=str(RESULTS / "data.md"))
+    args = ap.parse_args(argv)
+    if args.child:
+        return child(args.child, Path(args.json), args.epoch, args.threads, args.child == "paper" and not args.no_patch)
+    profiles = args.profiles.split(",") if args.profiles else (["smoke", "quick"] + (["paper"] if args.full else []))
+    results = []
+    for p in profiles:
+        print(f"data: {p} ...", file=sys.stderr, flush=True)
+        results.append(run_child(p, args.epoch or p == "paper", args.threads))
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    saved = RESULTS / "data_paper.json"
+    note = []
+    for r in results:
+        if r.get("profile") == "paper" and "load_s" in r:
+            write_atomic(saved, json.dumps(r, indent=1))
+    if "paper" not in profiles and saved.exists():
+        results.append(json.loads(saved.read_text()))
+        note = ["", "The `paper` row is from the last `--full` run (`benchmarks/results/data_paper.json`), "
+                "not this one."]
+    lines = ["# Data benchmark", "", machine_line(), ""] + render(results) + note
+    write_atomic(Path(args.out), "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return results
+
+
+if __name__ == "__main__":
+    main()
