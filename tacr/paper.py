@@ -70,7 +70,8 @@ def verdict(summary: pd.DataFrame, key: str, better: str, worse: str, labels: di
             metric: str = "avg_optimal_auc") -> tuple[bool, str]:
     """Does our run support "``better`` beats ``worse``"? Returns (supported, sentence).
 
-    Supported means a higher mean; "clearly" when the 95 % intervals over seeds do not overlap.
+    "supported" when the 95 % intervals over seeds do not overlap, "weakly supported" for a
+    higher mean inside the noise, "not supported" otherwise.
     """
     labels = labels or {}
     a = summary.set_index(key).loc[better]
@@ -80,7 +81,8 @@ def verdict(summary: pd.DataFrame, key: str, better: str, worse: str, labels: di
     clear = a[lo_col] > b[hi_col]
     la, lb = labels.get(better, better), labels.get(worse, worse)
     if diff > 0:
-        strength = "clearly (95 % intervals do not overlap)" if clear else "but within the seeds' noise (intervals overlap)"
-        text = f"**supported**: {la} {a[metric]:.4f} vs {lb} {b[metric]:.4f} (+{diff:.4f}), {strength}"
-        return True, text
+        if clear:
+            return True, f"**supported**: {la} {a[metric]:.4f} vs {lb} {b[metric]:.4f} (+{diff:.4f}), 95 % intervals apart"
+        return True, (f"**weakly supported**: {la} {a[metric]:.4f} vs {lb} {b[metric]:.4f} (+{diff:.4f}), "
+                      "a higher mean within the seeds' noise (intervals overlap)")
     return False, f"**not supported**: {la} {a[metric]:.4f} vs {lb} {b[metric]:.4f} ({diff:+.4f})"
