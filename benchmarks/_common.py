@@ -38,6 +38,16 @@ def maxrss_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
+def hwm_gb() -> float:
+    """Peak resident memory of this process image (VmHWM). Unlike ``ru_maxrss``, which a child
+    inherits across fork+exec from a big parent, VmHWM starts afresh at exec."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**20
+    return maxrss_gb()
+
+
 def rss_gb() -> float:
     with open("/proc/self/status") as f:
         for line in f:

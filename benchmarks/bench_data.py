@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, ROOT, RSSSampler, fmt, machine_line, maxrss_gb, rss_gb, table, write_atomic  # noqa: E402
+from _common import RESULTS, ROOT, RSSSampler, fmt, hwm_gb, machine_line, maxrss_gb, rss_gb, table, write_atomic  # noqa: E402
 
 
 OLD_PREFS = """        logits = np.log(self.cat_pop)[None, :] + 1.5 * sign[:, None] * self.cat_gender[None, :]
@@ -91,7 +91,7 @@ def child(profile: str, out: Path, epoch: bool, threads: int, patch: bool = Fals
     schema.build_histories = timed
     t = time.perf_counter()
     data = tacr.data.load("synthetic", profile=profile)
-    res.update(load_s=time.perf_counter() - t, history_s=sum(hist_s), load_maxrss_gb=maxrss_gb(),
+    res.update(load_s=time.perf_counter() - t, history_s=sum(hist_s), load_maxrss_gb=hwm_gb(), ru_maxrss_gb=maxrss_gb(),
                rss_after_load_gb=rss_gb(), rows={k: len(s) for k, s in data.splits.items()},
                positives={k: int(s.label.sum()) for k, s in data.splits.items()},
                n_items=data.spec.n_items, oracle_test_auc=data.info.get("oracle_auc", {}).get("test"))
@@ -150,7 +150,7 @@ def run_child(profile: str, epoch: bool, threads: int, timeout: float | None = N
 def render(results: list[dict]) -> list[str]:
     lines = ["## Data: simulator generation and history building", "",
              "`tacr.data.load('synthetic', profile=...)` in a fresh subprocess each; peak RSS = the "
-             "subprocess's `ru_maxrss` after the load (includes the interpreter, numpy, pandas and torch "
+             "subprocess's VmHWM after the load (`ru_maxrss` is not used: a child inherits it from its parent across fork+exec) (includes the interpreter, numpy, pandas and torch "
              "imports, ~0.3 GB). History = time inside `build_histories` (part of the load).", ""]
     rows = []
     for r in results:

@@ -55,7 +55,7 @@ def main(argv=None):
     ref = relative_time_encoding(dt)
     err = max((ref - f(dt)).abs().max().item() for f in (rte_half, rte_half_floor))
     fns = {"relative_time_encoding (current)": relative_time_encoding, "half-width angles + fmod": rte_half,
-           "half-width angles + floor reduction (candidate)": rte_half_floor}
+           "half-width angles + floor reduction": rte_half_floor}
     secs = {k: [] for k in fns}
     for _ in range(args.reps):
         for k, f in fns.items():

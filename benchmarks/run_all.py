@@ -61,7 +61,15 @@ def main(argv=None):
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     parts = []
-    for name in args.only.split(","):
+    only = args.only.split(",")
+    for name in SECTIONS:
+        if name not in only:  # keep the section of an earlier run, labelled as such
+            old = RESULTS / f"{name}.md"
+            if old.exists():
+                text = old.read_text().replace("\n# ", "\n## ").lstrip()
+                text = "#" + text if text.startswith("# ") else text
+                parts.append(text.rstrip() + "\n\n_(from an earlier run, not re-run this time)_\n")
+            continue
         print(f"== {name}", file=sys.stderr, flush=True)
         t = time.perf_counter()
         try:
