@@ -28,43 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, ROOT, RSSSampler, fmt, hwm_gb, machine_line, maxrss_gb, rss_gb, table, write_atomic  # noqa: E402
 
 
-OLD_PREFS = """        logits = np.log(self.cat_pop)[None, :] + 1.5 * sign[:, None] * self.cat_gender[None, :]
-        gumbel = rng.gumbel(size=(U, C))
-        self.prefs = np.argsort(-(logits + gumbel), axis=1)[:, : cfg.prefs_per_user]  # (U, P)
-"""
-NEW_PREFS = """        _P, _lp = cfg.prefs_per_user, np.log(self.cat_pop)
-        self.prefs = np.empty((U, min(_P, C)), dtype=np.int64)
-        for _s in range(0, U, 8192):  # chunked: same Gumbel stream, (8192, C) at a time
-            _e = min(U, _s + 8192)
-            _z = -(_lp[None, :] + 1.5 * sign[_s:_e, None] * self.cat_gender[None, :] + rng.gumbel(size=(_e - _s, C)))
-            _top = np.argpartition(_z, _P - 1, axis=1)[:, :_P] if _P < C else np.argsort(_z, axis=1)
-            self.prefs[_s:_e] = np.take_along_axis(_top, np.argsort(np.take_along_axis(_z, _top, 1), axis=1), 1)
-"""
-
-
-def patch_world_prefs() -> bool:
-    """Benchmark-only workaround for the paper profile: ``_World.__init__`` materialises
-    (n_users, n_categories) float64 logits + Gumbel noise + an int64 argsort (3 x 35 GiB at
-    1.5M x 3137). Re-create ``__init__`` with the top-P preference draw chunked over users
-    (same random stream, same result up to exact ties). Returns False if the source changed."""
-    import inspect
-    import textwrap
-
-    from tacr.data import synthetic
-
-    src = textwrap.dedent(inspect.getsource(synthetic._World.__init__))
-
-    old = "\n".join(line[4:] if line.startswith("    ") else line for line in OLD_PREFS.splitlines()) + "\n"
-    new = "\n".join(line[4:] if line.startswith("    ") else line for line in NEW_PREFS.splitlines()) + "\n"
-    if old not in src:
-        return False
-    ns = {}
-    exec(compile(src.replace(old, new), synthetic.__file__, "exec"), vars(synthetic), ns)
-    synthetic._World.__init__ = ns["__init__"]
-    return True
-
-
-def child(profile: str, out: Path, epoch: bool, threads: int, patch: bool = False) -> None:
+def child(profile: str, out: Path, epoch: bool, threads: int) -> None:
     import torch
 
     if threads:
@@ -73,8 +37,6 @@ def child(profile: str, out: Path, epoch: bool, threads: int, patch: bool = Fals
     import tacr.data.schema as schema
 
     res = {"profile": profile, "threads": torch.get_num_threads()}
-    if patch:
-        res["patched_prefs"] = patch_world_prefs()
 
     def dump():
         write_atomic(out, json.dumps(res, indent=1))
@@ -184,12 +146,10 @@ def main(argv=None):
     ap.add_argument("--profiles", default=None, help="comma list (default smoke,quick; + paper with --full)")
     ap.add_argument("--full", action="store_true", help="include the paper profile (minutes, several GB)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads in the children (0: torch default)")
-    ap.add_argument("--no-patch", action="store_true",
-                    help="run the paper profile without the chunked-preferences workaround (needs ~100 GB)")
     ap.add_argument("--out", default=str(RESULTS / "data.md"))
     args = ap.parse_args(argv)
     if args.child:
-        return child(args.child, Path(args.json), args.epoch, args.threads, args.child == "paper" and not args.no_patch)
+        return child(args.child, Path(args.json), args.epoch, args.threads)
     profiles = args.profiles.split(",") if args.profiles else (["smoke", "quick"] + (["paper"] if args.full else []))
     results = []
     for p in profiles:

@@ -141,9 +141,17 @@ class _World:
         self.activity = rng.lognormal(0.0, 0.8, size=U)
         self.age_effect = np.linspace(-1, 1, 7)[rng.permutation(7)]
         sign = np.where(self.gender == 0, -1.0, np.where(self.gender == 1, 1.0, 0.0))
-        logits = np.log(self.cat_pop)[None, :] + 1.5 * sign[:, None] * self.cat_gender[None, :]
-        gumbel = rng.gumbel(size=(U, C))
-        self.prefs = np.argsort(-(logits + gumbel), axis=1)[:, : cfg.prefs_per_user]  # (U, P)
+        # preferred categories: Gumbel top-P of the popularity-and-gender logits, drawn in slices of
+        # users so the (users, categories) matrix never exists whole (35 GB at the paper's scale)
+        P = cfg.prefs_per_user
+        self.prefs = np.empty((U, P), dtype=np.int64)  # (U, P), most preferred first
+        for a in range(0, U, 8192):
+            b = min(a + 8192, U)
+            keys = -(np.log(self.cat_pop)[None, :] + 1.5 * sign[a:b, None] * self.cat_gender[None, :]
+                     + rng.gumbel(size=(b - a, C)))  # (b-a, C)
+            top = np.argpartition(keys, P - 1, axis=1)[:, :P] if P < C else np.tile(np.arange(C), (b - a, 1))
+            order = np.argsort(np.take_along_axis(keys, top, axis=1), axis=1)
+            self.prefs[a:b] = np.take_along_axis(top, order, axis=1)
         self.user_u = (self.cat_mu[self.prefs].mean(axis=1) + 0.5 * rng.normal(size=(U, k))).astype(np.float32)
         # periodic curves (mean zero over their domain)
         h = np.arange(24)
