@@ -19,3 +19,14 @@ def smoke_data():
     import tacr.data
 
     return tacr.data.load("synthetic", profile="smoke", seed=0)
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors: one torch thread is as fast and immune to CPU oversubscription."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -39,13 +39,7 @@ def make_data(raw: bool = True, n_users: int = 30, n_items: int = 50, n_cat: int
                     test_start=t_start + (days - 15) * DAY)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is as fast and immune to CPU oversubscription."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -23,13 +23,7 @@ TIMING = ["train_seconds", "epoch_seconds"]
 ADV_COLS = ["g_loss", "reward", "temperature", "tau_penalty", "tau_random", "g_pretrain_loss"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is as fast and immune to CPU oversubscription."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
