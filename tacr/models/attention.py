@@ -44,14 +44,13 @@ def relative_time_encoding(dt: torch.Tensor, dim: int = 90, base: float = 10000.
     """
     if dim < 2 or dim % 2:
         raise ValueError(f"relative time embedding dimension must be even and >= 2, got {dim}")
-    j2 = torch.arange(0, dim, 2, dtype=torch.float64, device=dt.device).repeat_interleave(2)  # (dim,) = 2j
-    inv_freq = torch.exp(-j2 / dim * math.log(base))  # (dim,)
-    phase = torch.tensor([0.0, math.pi / 2], dtype=torch.float64, device=dt.device).repeat(dim // 2)  # (dim,)
-    ang = dt.to(torch.float64).unsqueeze(-1) * inv_freq + phase  # (..., dim) float64; cos x = sin(x + pi/2)
-    # reduce modulo 2*pi in float64 (exact to ~1e-9 rad for dt < 1e8 s), then a fast float32 sine:
-    # float64 sin of arguments ~1e7 rad is ~30x slower (costly argument reduction)
-    ang = torch.remainder(ang, 2 * math.pi).to(torch.float32)  # (..., dim) in [0, 2*pi)
-    return torch.sin(ang)  # (..., dim)
+    j2 = torch.arange(0, dim, 2, dtype=torch.float64, device=dt.device)  # (dim/2,) = 2j
+    inv_freq = torch.exp(-j2 / dim * math.log(base))  # (dim/2,)
+    ang = dt.to(torch.float64).unsqueeze(-1) * inv_freq  # (..., dim/2) float64
+    # reduce modulo 2*pi in float64 (exact to ~1e-9 rad for |dt| < 1e8 s), then float32 sin and cos:
+    # a float64 sine of arguments ~1e7 rad is ~30x slower (costly argument reduction)
+    ang = torch.fmod(ang, 2 * math.pi).to(torch.float32)  # (..., dim/2)
+    return torch.stack((torch.sin(ang), torch.cos(ang)), dim=-1).flatten(-2)  # (..., dim): sin, cos interleaved
 
 
 def real_positions(mask: torch.Tensor, inv: torch.Tensor | None):
