@@ -40,7 +40,7 @@ long["pair"] = long["pair"].map({"tau_penalty": "score vs -penalty", "tau_random
 fig, ax = plt.subplots(figsize=(8.5, 4.8))
 import seaborn as sns
 
-sns.lineplot(data=long, x="epoch", y="tau", hue="pair", marker="o", errorbar=("ci", 95), ax=ax)
+sns.lineplot(data=long, x="epoch", y="tau", hue="pair", marker="o", errorbar=("ci", 95), seed=0, ax=ax)
 ax.axhline(0, color="0.6", lw=0.8)
 ax.set(xlabel="epoch", ylabel="Kendall tau (mean over positives)")
 ax2 = ax.twinx()

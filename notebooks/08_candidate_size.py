@@ -22,11 +22,10 @@ from dataclasses import replace
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 from IPython.display import Markdown, display
 
 from tacr import experiments as ex
-from tacr.plots import legend_outside, oracle_line, save_figure, save_table
+from tacr.plots import legend_outside, oracle_line, save_figure, save_table, sweep_against_baseline
 
 data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
 rgan = ex.run_grid([replace(base, model=model, sampler="rgan", n_candidates=int(c)) for c in candidate_sizes], seeds, data, scores=True, workers=workers)
@@ -36,10 +35,7 @@ uniform = ex.run_grid([replace(base, model=model, sampler="uniform")], seeds, da
 runs_r = ex.per_run(rgan, by=["n_candidates"])
 runs_u = ex.per_run(uniform, by=["sampler"])
 fig, ax = plt.subplots(figsize=(8, 4.6))
-sns.lineplot(data=runs_r, x="n_candidates", y="best_test_auc", marker="o", errorbar=("ci", 95), label="rGAN sampling", ax=ax)
-u = runs_u["best_test_auc"]
-ax.axhline(u.mean(), color="tab:orange", ls="-", label=f"uniform sampling = {u.mean():.4f}")
-ax.axhspan(*ex._interval(u), color="tab:orange", alpha=0.15)
+sweep_against_baseline(ax, runs_r, "n_candidates", runs_u["best_test_auc"])
 oracle_line(ax, oracle)
 ax.set(title=f"Fig. 9 — candidate size C ({data.name})", xlabel="candidate size C", ylabel="average optimal test AUC")
 legend_outside(ax)

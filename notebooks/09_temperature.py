@@ -23,12 +23,11 @@ from dataclasses import replace
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 from IPython.display import Markdown, display
 
 from tacr import experiments as ex
 from tacr import paper
-from tacr.plots import legend_outside, oracle_line, save_figure, save_table
+from tacr.plots import legend_outside, oracle_line, save_figure, save_table, sweep_against_baseline
 
 data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
 rgan = ex.run_grid([replace(base, model=model, sampler="rgan", temperature=float(t)) for t in temperatures], seeds, data, scores=True, workers=workers)
@@ -38,9 +37,7 @@ uniform = ex.run_grid([replace(base, model=model, sampler="uniform")], seeds, da
 runs_r = ex.per_run(rgan, by=["temperature"])
 u = ex.per_run(uniform, by=["sampler"])["best_test_auc"]
 fig, ax = plt.subplots(figsize=(8, 4.6))
-sns.lineplot(data=runs_r, x="temperature", y="best_test_auc", marker="o", errorbar=("ci", 95), label="rGAN sampling", ax=ax)
-ax.axhline(u.mean(), color="tab:orange", label=f"uniform sampling = {u.mean():.4f}")
-ax.axhspan(*ex._interval(u), color="tab:orange", alpha=0.15)
+sweep_against_baseline(ax, runs_r, "temperature", u)
 ax.axvline(paper.BEST_TEMPERATURE, color="0.5", ls=":", label="paper's best T = 20")
 oracle_line(ax, oracle)
 ax.set(title=f"Fig. 10 — initial temperature T ({data.name})", xlabel="initial temperature T", ylabel="average optimal test AUC")

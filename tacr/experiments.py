@@ -174,7 +174,8 @@ def load_scores(config: TrainConfig, data: CTRData, cache: str | Path | None = N
 CONFIG_COLUMNS = [f for f in TrainConfig.__dataclass_fields__ if f not in ("seed", "device", "eval_batch_size")]
 
 
-def _interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+def t_interval(values, level: float = 0.95) -> tuple[float, float]:
+    """Two-sided t-interval of the mean over seeds (NaN for fewer than two values)."""
     values = np.asarray(values, dtype=float)
     n = len(values)
     if n < 2:
@@ -207,8 +208,8 @@ def summarise(df: pd.DataFrame, by=None, base: dict | None = None, level: float 
     rows = []
     for key, g in runs.groupby(by, dropna=False, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        lo, hi = _interval(g["best_test_auc"], level)
-        vlo, vhi = _interval(g["val_selected_test_auc"], level)
+        lo, hi = t_interval(g["best_test_auc"], level)
+        vlo, vhi = t_interval(g["val_selected_test_auc"], level)
         rows.append({**dict(zip(by, key)), "seeds": len(g),
                      "avg_optimal_auc": g["best_test_auc"].mean(), "ci_low": lo, "ci_high": hi,
                      "val_selected_auc": g["val_selected_test_auc"].mean(), "val_ci_low": vlo, "val_ci_high": vhi,

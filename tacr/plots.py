@@ -73,13 +73,30 @@ def oracle_line(ax, value: float | None, label: str = "oracle AUC (true p_click)
 
 
 def curve_with_band(ax, df: pd.DataFrame, x: str, y: str, hue: str, ci: float = 95):
-    """Mean over seeds with a confidence band, one line per ``hue`` value (seaborn lineplot)."""
+    """Mean over seeds with a 95 % band (seaborn's bootstrap, seeded so a rerun draws the same
+    figure), one line per ``hue`` value."""
     import seaborn as sns
 
-    sns.lineplot(data=df, x=x, y=y, hue=hue, errorbar=("ci", ci), marker="o", markersize=4, ax=ax)
+    sns.lineplot(data=df, x=x, y=y, hue=hue, errorbar=("ci", ci), seed=0, marker="o", markersize=4, ax=ax)
     return ax
 
 
 def legend_outside(ax, **kwargs):
     """The legend to the right of the axes, so it never hides a curve."""
     return ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False, **kwargs)
+
+
+def sweep_against_baseline(ax, runs: pd.DataFrame, x: str, baseline: pd.Series, label: str = "rGAN sampling",
+                           baseline_label: str = "uniform sampling", y: str = "best_test_auc"):
+    """A hyper-parameter sweep (mean over seeds with a 95 % band) against a baseline that does
+    not depend on the swept value (its mean as a line, its 95 % t-interval as a band)."""
+    import seaborn as sns
+
+    from .experiments import t_interval
+
+    sns.lineplot(data=runs, x=x, y=y, marker="o", errorbar=("ci", 95), seed=0, label=label, ax=ax)
+    ax.axhline(baseline.mean(), color="tab:orange", label=f"{baseline_label} = {baseline.mean():.4f}")
+    lo, hi = t_interval(baseline)
+    if np.isfinite(lo):
+        ax.axhspan(lo, hi, color="tab:orange", alpha=0.15)
+    return ax
