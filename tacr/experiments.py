@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -239,10 +239,6 @@ def base_config(profile: str = "quick", **overrides) -> TrainConfig:
     if profile not in presets:
         raise ValueError(f"unknown profile {profile!r}; choose from {sorted(presets)}")
     return TrainConfig(**{**presets[profile], **overrides})
-
-
-def config_frame(configs) -> pd.DataFrame:
-    return pd.DataFrame([asdict(c) for c in configs])
 
 
 def notebook_setup(dataset="synthetic", data_dir=None, data_params=None, profile="quick", device="auto",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .samplers import LABELS
+
 DATASETS = ("in-station-Sep", "out-station-Jul", "out-station-May")
 
 TABLE2 = {  # embedding models, all with rGAN sampling; base DIN
@@ -33,8 +35,7 @@ CALIBRATION_BUCKETS = 105  # "With 105 buckets, the calibration error drops to a
 BEST_TEMPERATURE = 20.0
 
 MODEL_LABELS = {"gru": "two-layer GRU", "din": "DIN", "gru_attention": "GRU attention", "time_aware": "time-aware attention"}
-SAMPLER_LABELS = {"lr": "logistic regression", "under": "1:5 under-sampling", "user_fixed": "user-fixed",
-                  "uniform": "uniform", "irgan": "IRGAN", "irgan_pp": "IRGAN++", "rgan": "rGAN"}
+SAMPLER_LABELS = LABELS  # one source: tacr.samplers
 
 
 def relaimpr_table(table: dict, base: str, dataset: int = 0) -> dict:

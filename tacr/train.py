@@ -1,8 +1,6 @@
 """Training (SPEC §4, §6): losses, schedules, the epoch loop and per-epoch metrics.
 
-* Eq. (7) pointwise loss: binary cross-entropy of ``sigmoid(f)`` (mean over the batch, not the
-  paper's sum: the same minimiser, a learning rate that does not depend on the batch size);
-* Eq. (8)/(9) pairwise hinge ``[-f(s) + f(s') + γ]_+`` with margin γ = 1.0 (mean over the batch);
+* Eq. (7) pointwise and Eq. (8)/(9) pairwise hinge losses (:mod:`tacr.losses`), margin γ = 1.0;
 * Adam (β 0.9/0.999, ε 1e-8), lr D 0.02 and G 0.01, both halved every 10 epochs; 30 steps an
   epoch with a batch of |positives| / 30 (|all rows| / 30 for logistic regression);
 * adversarial samplers: steps alternate D, G (``d_steps_per_g`` D steps per G step, SPEC
@@ -21,12 +19,12 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 
 from . import models as models_mod
 from . import samplers as samplers_mod
 from .batch import DeviceData, DeviceSplit, resolve_device
 from .data.schema import CTRData
+from .losses import hinge_loss, pointwise_loss  # noqa: F401  (public here too)
 from .metrics import auc
 
 
@@ -81,16 +79,6 @@ class TrainConfig:
         return d
 
 
-def hinge_loss(pos_score: torch.Tensor, neg_score: torch.Tensor, margin: float = 1.0) -> torch.Tensor:
-    """Eq. (8): mean of ``[-f(s) + f(s') + margin]_+``."""
-    return F.relu(margin - pos_score + neg_score).mean()
-
-
-def pointwise_loss(score: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
-    """Eq. (7): binary cross-entropy of ``sigmoid(f)`` (mean)."""
-    return F.binary_cross_entropy_with_logits(score, label)
-
-
 def lr_at(base_lr: float, epoch: int, halve_every: int = 10) -> float:
     """Learning rate of epoch ``epoch`` (1-based): halved every ``halve_every`` epochs."""
     return base_lr * 0.5 ** ((epoch - 1) // halve_every)
@@ -134,17 +122,16 @@ def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_da
     sampler = samplers_mod.build(config.sampler, train, config.sampler_config(), gen, config.steps_per_epoch, **extra)
     uniform = samplers_mod.build("uniform", train, config.sampler_config(), gen, config.steps_per_epoch)
 
+    test_labels, valid_labels = test.label.cpu().numpy(), valid.label.cpu().numpy()
     rows, best_valid, best_state = [], -np.inf, None
     bar = _progress(config.epochs, f"{config.model}+{config.sampler} seed {config.seed}", quiet)
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
-        scale = 0.5 ** ((epoch - 1) // config.lr_halve_every)
+        scale = lr_at(1.0, epoch, config.lr_halve_every)
         for group in opt_d.param_groups:
             group["lr"] = config.lr_d * scale
         pretraining = sampler.adversarial and epoch <= config.pretrain_epochs
-        game_epoch = epoch - config.pretrain_epochs if sampler.adversarial else None
-        if sampler.adversarial:
-            sampler.start_epoch(epoch, game_epoch=game_epoch, lr_scale=scale)
+        sampler.start_epoch(epoch, game_epoch=epoch - config.pretrain_epochs, lr_scale=scale)
         d_losses, g_steps = [], 0
         D.train()
         for step, batch_rows in enumerate(sampler.epoch_batches(epoch)):
@@ -177,8 +164,7 @@ def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_da
         train_seconds = time.perf_counter() - started
         test_scores = score_split(D, test, config.eval_batch_size)
         valid_scores = score_split(D, valid, config.eval_batch_size)
-        row = {"epoch": epoch, "test_auc": auc(test.label.cpu().numpy(), test_scores),
-               "valid_auc": auc(valid.label.cpu().numpy(), valid_scores), "d_loss": float(np.mean(d_losses)),
+        row = {"epoch": epoch, "test_auc": auc(test_labels, test_scores), "valid_auc": auc(valid_labels, valid_scores), "d_loss": float(np.mean(d_losses)),
                "d_steps": len(d_losses), "g_steps": g_steps, "lr_d": config.lr_d * scale, "pretraining": pretraining,
                "train_seconds": train_seconds, "epoch_seconds": time.perf_counter() - started}
         row.update(sampler.stats())

@@ -171,7 +171,6 @@ def _build(name, files, ratings, users, movies, genre_order, aux_sizes, occ_name
            test_frac, split_by, valid_start, test_start, test_end, tz) -> CTRData:
     rfile = next(iter(files.values())).name
     mfile = list(files.values())[2].name
-    ufile = list(files.values())[1].name
     if (nb := int(((ratings["rating"] < 0) | (ratings["rating"] > 5)).sum())):
         raise bad(rfile, "rating", nb, "rating outside [0, 5]")
     label = (ratings["rating"].to_numpy() >= rating_threshold).astype(np.int8)

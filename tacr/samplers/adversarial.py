@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from ..batch import Batch
+from ..losses import hinge_loss
 from ..metrics import kendall_tau_rows
 from .base import GroupIndex, Sampler
 
@@ -153,7 +154,7 @@ class Adversarial(Sampler):
     def pretrain_step(self, pos: Batch) -> float:
         """Algorithm 1, line 1: G learns as a discriminator (hinge, Eq. 8) on uniform negatives."""
         neg = self.train.batch(self.uniform_negative_rows((len(pos),)))
-        loss = F.relu(1.0 - self.G(pos).score + self.G(neg).score).mean()
+        loss = hinge_loss(self.G(pos).score, self.G(neg).score, self.config.margin)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"{self.name}: non-finite generator pre-training loss")
         self.opt_g.zero_grad(set_to_none=True)

@@ -28,6 +28,7 @@ class SamplerConfig:
     lambda_i: float = 3.0
     lambda_h: float = 5.0
     reward: str = "both"  # "score", "penalty", "both" (Fig. 7)
+    margin: float = 1.0  # hinge margin of G's pre-training (Eq. 8)
     under_ratio: int = 5  # negatives per positive for 1:5 under-sampling
     lr_g: float = 0.01
     tau_positives: int = 64  # positives per G step whose C candidates are ranked for Kendall tau
@@ -74,8 +75,9 @@ class Sampler:
     def pointwise_rows(self, rows: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def start_epoch(self, epoch: int) -> None:
-        """Called before each epoch (adversarial samplers set T and the G learning rate)."""
+    def start_epoch(self, epoch: int, game_epoch: int | None = None, lr_scale: float = 1.0) -> None:
+        """Called before each epoch; ``game_epoch`` counts epochs after pre-training and
+        ``lr_scale`` is the learning-rate decay (adversarial samplers set T and G's rate)."""
 
     def stats(self) -> dict:
         """Per-epoch statistics to add to the trainer's row; reset after reading."""

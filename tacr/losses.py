@@ -1,0 +1,20 @@
+"""The two training losses (SPEC §4), shared by the trainer and the generator's pre-training.
+
+* Eq. (7) pointwise: binary cross-entropy of ``sigmoid(f)`` (mean over the batch, not the
+  paper's sum: the same minimiser, a learning rate that does not depend on the batch size);
+* Eq. (8)/(9) pairwise hinge ``[-f(s) + f(s') + γ]_+`` (mean over the batch).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def hinge_loss(pos_score: torch.Tensor, neg_score: torch.Tensor, margin: float = 1.0) -> torch.Tensor:
+    """Eq. (8): mean of ``[-f(s) + f(s') + margin]_+``."""
+    return F.relu(margin - pos_score + neg_score).mean()
+
+
+def pointwise_loss(score: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+    """Eq. (7): binary cross-entropy of ``sigmoid(f)`` (mean)."""
+    return F.binary_cross_entropy_with_logits(score, label)
