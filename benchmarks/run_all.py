@@ -36,7 +36,7 @@ def run_section(name: str, full: bool) -> str:
     elif name == "rgan":
         import bench_rgan
 
-        bench_rgan.main(["--reps", "3", "--ref-positives", "60", "--profile", "--out", str(out)])
+        bench_rgan.main(["--reps", "3", "--ref-positives", "40", "--profile", "--out", str(out)])
     elif name == "peer":
         import bench_peer
 

@@ -4,7 +4,7 @@ A replication of Wang et al., CIKM 2019. See README.md and ../shared/paper/SPEC.
 """
 from importlib import import_module
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _SUBMODULES = ("data", "metrics", "models", "samplers", "train", "experiments", "calibration", "plots", "batch")
 

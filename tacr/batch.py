@@ -13,6 +13,7 @@ import torch
 
 from .data.history import TimeZone, time_features
 from .data.schema import CTRData, Split
+from .runtime import tune_cpu_allocator
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -27,6 +28,7 @@ class DeviceData:
 
     def __init__(self, data: CTRData, device: str | torch.device = "auto"):
         self.device = resolve_device(device)
+        tune_cpu_allocator()  # freed tensors stay in the heap: see tacr.runtime
         dev = self.device
         self.spec = data.spec
         self.category = torch.as_tensor(data.items.category, dtype=torch.int64, device=dev)  # (I,)
@@ -119,6 +121,13 @@ class Batch:
         """The samples at positions ``idx`` of this batch."""
         return Batch(self.rows[idx], self.user[idx], self.item[idx], self.time[idx], self.label[idx], self.hist_item[idx],
                      self.hist_time[idx], self.hist_len[idx], self.hist_id[idx], self.data)
+
+    def cat(self, *others: "Batch") -> "Batch":
+        """This batch followed by ``others`` (same split): one model pass instead of several."""
+        parts = (self, *others)
+        join = lambda f: torch.cat([getattr(b, f) for b in parts])  # noqa: E731
+        return Batch(*(join(f) for f in ("rows", "user", "item", "time", "label", "hist_item", "hist_time",
+                                         "hist_len", "hist_id")), self.data)
 
     def repeat(self, k: int) -> "Batch":
         """Each sample repeated k times consecutively: (B,) -> (B*k,)."""

@@ -149,7 +149,8 @@ def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_da
             else:
                 pos = train.batch(batch_rows)
                 neg = uniform.negatives(pos) if pretraining else sampler.negatives(pos)
-                loss = hinge_loss(D(pos).score, D(neg).score, config.margin)
+                s_pos, s_neg = D(pos.cat(neg)).score.split([len(pos), len(neg)])  # one pass over both
+                loss = hinge_loss(s_pos, s_neg, config.margin)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"non-finite discriminator loss {where}")
             opt_d.zero_grad(set_to_none=True)

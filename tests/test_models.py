@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from tacr.batch import DeviceData
 from tacr.data.schema import Items, assemble
 from tacr.models import (MODEL_NAMES, MultiOneHotLinear, OneHotLinear, build, count_parameters,
-                         relative_time_encoding)
+                         TimeAwareAttention, relative_time_encoding)
 
 DAY = 86400
 AUX = (3, 8)
@@ -86,6 +86,42 @@ def test_relative_time_encoding_float64_vs_numpy():
     ang32 = torch.as_tensor(dt, dtype=torch.float32)[:, None] * inv32
     bad = torch.stack((ang32.sin(), ang32.cos()), -1).flatten(-2).numpy()
     assert np.abs(bad - ref).max() > 0.5
+
+
+def test_attention_time_term_equals_interleaved_encoding():
+    """TimeAwareAttention multiplies sin and cos halves by W_t's even and odd columns: the same
+    as W_t applied to the interleaved Eq. (3) vector (and time_phase is its two halves)."""
+    from tacr.models.attention import time_phase
+
+    g = torch.Generator().manual_seed(3)
+    dt = torch.randint(0, 20_000_000, (64, 5), generator=g)
+    s, c = time_phase(dt, 90)
+    enc = relative_time_encoding(dt, 90)
+    torch.testing.assert_close(enc[..., 0::2], s, atol=0, rtol=0)
+    torch.testing.assert_close(enc[..., 1::2], c, atol=0, rtol=0)
+    torch.manual_seed(0)
+    att = TimeAwareAttention(hidden=16, item_dim=12, width=10, time_dim=90)
+    states, e_0 = torch.randn(64, 5, 16, generator=g), torch.randn(64, 12, generator=g)
+    mask = torch.arange(5) < torch.randint(0, 6, (64,), generator=g)[:, None]
+    e_h, a = att(states, None, e_0, dt, mask)
+    # direct Eq. (4)-(5) with the interleaved encoding, dense over (B, L)
+    pre = att.W_h(states) + att.W_i(e_0)[:, None] + att.W_t(enc)
+    u = att.v(torch.tanh(pre)).squeeze(-1).masked_fill(~mask, -torch.inf)
+    ref_a = torch.nan_to_num(torch.softmax(u, -1))
+    torch.testing.assert_close(a, ref_a, atol=1e-6, rtol=0)
+    torch.testing.assert_close(e_h, (ref_a[..., None] * states).sum(1), atol=1e-5, rtol=0)
+
+
+def test_one_pass_over_concatenated_batches_equals_separate_passes(data, dev):
+    """Batch.cat + ModelOutput.split (used by the trainer and the samplers) change nothing."""
+    model = make_model("time_aware", data.spec)
+    a, b = train_batch(dev, 120), dev["train"].batch(torch.arange(200, 290))
+    with torch.no_grad():
+        out_a, out_b = model(a.cat(b)).split([len(a), len(b)])
+        for got, ref in ((out_a, model(a)), (out_b, model(b))):
+            for f in ("score", "e_i", "e_h", "e_s", "weights"):
+                torch.testing.assert_close(getattr(got, f), getattr(ref, f), atol=1e-5, rtol=0)
+    assert torch.equal(a.cat(b).rows, torch.cat([a.rows, b.rows]))
 
 
 # ------------------------------------------------------------------------- one-hot layers, Eq. (1)

@@ -35,22 +35,35 @@ import torch
 import torch.nn as nn
 
 
-def relative_time_encoding(dt: torch.Tensor, dim: int = 90, base: float = 10000.0) -> torch.Tensor:
-    """Eq. (3): sinusoidal embedding of time differences ``dt`` (seconds), (...,) -> (..., dim).
+def time_phase(dt: torch.Tensor, dim: int = 90, base: float = 10000.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The sin and cos halves of Eq. (3), each (..., dim/2) float32: ``sin(dt / base^(2j/dim))``
+    and ``cos(dt / base^(2j/dim))`` for j = 0 .. dim/2 - 1.
 
-    The argument ``dt / base^(2j/dim)`` is formed in float64 (``dt`` reaches 1e7 s and more, where
-    float32 keeps only ~1 s resolution, i.e. O(1) rad error in the fastest components); the
-    result is float32. Layout is interleaved: even indices sin, odd indices cos.
+    The phase ``dt / (2 pi base^(2j/dim))`` is formed in float64 (``dt`` reaches 1e7 s and more,
+    where float32 keeps only ~1 s resolution, i.e. O(1) rad error in the fastest components) and
+    reduced to its fractional part in float64 (exact to ~1e-9 rad for |dt| < 1e8 s); float32
+    ``sin``/``cos`` then see |angle| < 2 pi. A float64 sine of arguments ~1e7 rad is ~30x slower
+    (costly argument reduction) and ``fmod`` ~1.5x slower than ``frac``.
     """
     if dim < 2 or dim % 2:
         raise ValueError(f"relative time embedding dimension must be even and >= 2, got {dim}")
     j2 = torch.arange(0, dim, 2, dtype=torch.float64, device=dt.device)  # (dim/2,) = 2j
-    inv_freq = torch.exp(-j2 / dim * math.log(base))  # (dim/2,)
-    ang = dt.to(torch.float64).unsqueeze(-1) * inv_freq  # (..., dim/2) float64
-    # reduce modulo 2*pi in float64 (exact to ~1e-9 rad for |dt| < 1e8 s), then float32 sin and cos:
-    # a float64 sine of arguments ~1e7 rad is ~30x slower (costly argument reduction)
-    ang = torch.fmod(ang, 2 * math.pi).to(torch.float32)  # (..., dim/2)
-    return torch.stack((torch.sin(ang), torch.cos(ang)), dim=-1).flatten(-2)  # (..., dim): sin, cos interleaved
+    turns_per_second = torch.exp(-j2 / dim * math.log(base)) / (2 * math.pi)  # (dim/2,)
+    turns = torch.frac(dt.to(torch.float64).unsqueeze(-1) * turns_per_second)  # (..., dim/2) in (-1, 1)
+    ang = (turns * (2 * math.pi)).to(torch.float32)  # (..., dim/2)
+    return torch.sin(ang), torch.cos(ang)
+
+
+def relative_time_encoding(dt: torch.Tensor, dim: int = 90, base: float = 10000.0) -> torch.Tensor:
+    """Eq. (3): sinusoidal embedding of time differences ``dt`` (seconds), (...,) -> (..., dim).
+
+    Layout is interleaved: even indices sin, odd indices cos (see :func:`time_phase` for the
+    float64 phase reduction). :class:`TimeAwareAttention` never materialises this layout: it
+    multiplies the two halves by the even and odd columns of ``W_t`` (same result, no
+    interleaving copy, which cost a third of the encoding's time).
+    """
+    s, c = time_phase(dt, dim, base)
+    return torch.stack((s, c), dim=-1).flatten(-2)  # (..., dim): sin, cos interleaved
 
 
 def real_positions(mask: torch.Tensor, inv: torch.Tensor | None):
@@ -92,9 +105,10 @@ class TimeAwareAttention(nn.Module):
         b, l, r = real_positions(mask, inv)  # (R,) x 3: only real positions are computed
         h = _rows(states, r)  # (R, H)
         pre = _rows(self.W_h(states), r) + self.W_i(e_0)[b]  # (R, v); W_h h_l once per distinct history
-        if self.W_t is not None:
-            e_t = relative_time_encoding(dt[b, l], self.time_dim, self.time_base)  # (R, d)
-            pre = pre + self.W_t(e_t)  # (R, v)
+        if self.W_t is not None:  # W_t e_t with e_t = interleave(sin, cos): even columns of W_t take sin, odd cos
+            sin, cos = time_phase(dt[b, l], self.time_dim, self.time_base)  # (R, d/2) x 2
+            W = self.W_t.weight  # (v, d)
+            pre = pre.addmm_(sin, W[:, 0::2].T).addmm_(cos, W[:, 1::2].T)  # (R, v), in place: pre is a fresh sum
         u = self.v(torch.tanh(pre)).squeeze(-1)  # (R,)
         u = u.new_full(mask.shape, torch.finfo(u.dtype).min).index_put((b, l), u)  # (B, L)
         a = torch.softmax(u, dim=-1) * mask  # (B, L), padding and empty rows exactly 0

@@ -110,6 +110,11 @@ class ModelOutput:
     e_s: torch.Tensor  # (B, H + item_dim + aux_dim) sample embedding, Eq. (6)
     weights: torch.Tensor | None = None  # (B, L) attention / DIN weights (None for ``gru``)
 
+    def split(self, sizes: list[int]) -> list["ModelOutput"]:
+        """Row blocks of this output (the inverse of one pass over ``Batch.cat``)."""
+        cut = lambda t: [None] * len(sizes) if t is None else t.split(sizes)  # noqa: E731
+        return [ModelOutput(*parts) for parts in zip(*(cut(t) for t in (self.score, self.e_i, self.e_h, self.e_s, self.weights)))]
+
 
 class CTRModel(nn.Module):
     """Item embedding -> history encoder/readout -> sample embedding -> linear score.

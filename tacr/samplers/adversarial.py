@@ -102,8 +102,8 @@ class Adversarial(Sampler):
     def _policy(self, pos: Batch, cand: Batch) -> torch.Tensor:
         """Log-probabilities (B, C) of Eq. (16) under G (differentiable)."""
         B, C = len(pos), self.config.n_candidates
-        e_pos = self.G(pos).e_s  # (B, D)
-        e_cand = self.G(cand).e_s.view(B, C, -1)  # (B, C, D): one batched pass over B*C samples
+        e_s = self.G(pos.cat(cand)).e_s  # (B + B*C, D): one batched pass over positives and candidates
+        e_pos, e_cand = e_s[:B], e_s[B:].view(B, C, -1)  # (B, D), (B, C, D)
         if self.temperature > 0:
             return policy_logits(e_pos, e_cand, self.temperature).log_softmax(dim=1)
         return torch.log(_greedy(e_pos, e_cand).clamp_min(1e-30))
@@ -136,8 +136,8 @@ class Adversarial(Sampler):
         k = self._draw(logp)  # (B,)
         chosen = cand.take(torch.arange(B, device=self.device) * C + k)
         with torch.no_grad():
-            pos_out = self.D(pos)
-            r = self.reward(pos_out, self.D(chosen))  # (B,)
+            pos_out, chosen_out = self.D(pos.cat(chosen)).split([B, B])
+            r = self.reward(pos_out, chosen_out)  # (B,)
         advantage = r - self.baseline
         loss = -(logp.gather(1, k[:, None]).squeeze(1) * advantage).mean()
         if not torch.isfinite(loss):
@@ -154,7 +154,8 @@ class Adversarial(Sampler):
     def pretrain_step(self, pos: Batch) -> float:
         """Algorithm 1, line 1: G learns as a discriminator (hinge, Eq. 8) on uniform negatives."""
         neg = self.train.batch(self.uniform_negative_rows((len(pos),)))
-        loss = hinge_loss(self.G(pos).score, self.G(neg).score, self.config.margin)
+        s_pos, s_neg = self.G(pos.cat(neg)).score.split([len(pos), len(neg)])
+        loss = hinge_loss(s_pos, s_neg, self.config.margin)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"{self.name}: non-finite generator pre-training loss")
         self.opt_g.zero_grad(set_to_none=True)
