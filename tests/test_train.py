@@ -245,3 +245,15 @@ def test_nan_generator_pretrain_loss_names_epoch_and_step(mini, monkeypatch):
     monkeypatch.setattr(tacr.models, "build", g_broken)
     with pytest.raises(FloatingPointError, match=r"epoch 1, step 1\b"):
         run(cfg(sampler="rgan", epochs=2, pretrain_epochs=1, steps_per_epoch=4), mini, quiet=True)
+
+
+# --------------------------------------------------------------------------- CUDA
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
+@pytest.mark.parametrize("sampler", list(tacr.samplers.SAMPLERS))
+def test_every_sampler_trains_on_cuda(mini, sampler):
+    """Every sampler and its generators run on the GPU; a seed fixes the run there too."""
+    adv = tacr.samplers.SAMPLERS[sampler].adversarial
+    c = cfg(sampler=sampler, device="cuda", epochs=2 if adv else 1, steps_per_epoch=4 if sampler != "lr" else 16)
+    a, b = run(c, mini, quiet=True), run(c, mini, quiet=True)
+    assert a[["test_auc", "valid_auc", "d_loss"]].notna().all().all()
+    pd.testing.assert_frame_equal(numbers(a), numbers(b), check_exact=False, rtol=1e-4, atol=1e-4)
