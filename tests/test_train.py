@@ -251,9 +251,13 @@ def test_nan_generator_pretrain_loss_names_epoch_and_step(mini, monkeypatch):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
 @pytest.mark.parametrize("sampler", list(tacr.samplers.SAMPLERS))
 def test_every_sampler_trains_on_cuda(mini, sampler):
-    """Every sampler and its generators run on the GPU; a seed fixes the run there too."""
+    """Every sampler and its generators run on the GPU, and a seed fixes the run there up to
+    float rounding: CUDA's atomic adds (index_add, embedding backward) are not bitwise
+    deterministic, so the rank statistics (Kendall tau) may flip on near-ties."""
     adv = tacr.samplers.SAMPLERS[sampler].adversarial
     c = cfg(sampler=sampler, device="cuda", epochs=2 if adv else 1, steps_per_epoch=4 if sampler != "lr" else 16)
-    a, b = run(c, mini, quiet=True), run(c, mini, quiet=True)
+    a, b = numbers(run(c, mini, quiet=True)), numbers(run(c, mini, quiet=True))
     assert a[["test_auc", "valid_auc", "d_loss"]].notna().all().all()
-    pd.testing.assert_frame_equal(numbers(a), numbers(b), check_exact=False, rtol=1e-4, atol=1e-4)
+    ranks = [col for col in a.columns if col.startswith("tau_")]
+    pd.testing.assert_frame_equal(a.drop(columns=ranks), b.drop(columns=ranks), check_exact=False, rtol=1e-4, atol=1e-4)
+    pd.testing.assert_frame_equal(a[ranks], b[ranks], check_exact=False, rtol=0, atol=0.05)
