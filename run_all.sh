@@ -67,4 +67,11 @@ for src in "$ROOT"/notebooks/[0-9][0-9]_*.py; do
   rm -f "$OUT/$name.input.ipynb"
   echo "   $name done in $(( $(date +%s) - t0 )) s" >&2
 done
-echo ">> all notebooks done in $(( $(date +%s) - start )) s; figures in $ROOT/figures, notebooks in $OUT" >&2
+elapsed=$(( $(date +%s) - start ))
+echo ">> all notebooks done in $elapsed s; figures in $ROOT/figures, notebooks in $OUT" >&2
+# the results block: always outputs/RESULTS.md; the README's too for a default run (every notebook, no parameters)
+if [ -z "$ONLY" ] && [ $# -eq 0 ]; then
+  "$PY" -m tacr.report --figures "$ROOT/figures" --seconds "$elapsed" --out "$ROOT/outputs/RESULTS.md" --readme "$ROOT/README.md"
+elif [ -z "$ONLY" ]; then
+  "$PY" -m tacr.report --figures "$ROOT/figures" --seconds "$elapsed" --out "$ROOT/outputs/RESULTS.md" || true
+fi

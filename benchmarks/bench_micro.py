@@ -1,19 +1,30 @@
-"""Micro-benchmarks of candidate package speed-ups (nothing in ``tacr`` is changed here).
+"""Micro-benchmarks behind two speed-ups of version 0.3.0, each against what it replaced.
 
-``relative_time_encoding`` (tacr/models/attention.py, Eq. 3) builds a (R, 90) float64 angle
-array, reduces it with ``torch.remainder`` and takes ``sin`` with a pi/2 phase for the cos
-slots. The candidate computes the 45 distinct angles once, reduces them (``torch.fmod``, or
-``ang - floor(ang / 2pi) * 2pi``: plain vectorised float64 mul/floor/sub, same range [0, 2pi)
-as ``remainder``) and writes sin and cos into the interleaved layout. Interleaved repetitions,
-median; max |difference| reported.
+1. **The time term of Eq. (4)**, ``pre + W_t e_t`` over R real history positions (Eq. 3 inside):
+   * ``0.2.0``: float64 angles reduced with ``fmod``, float32 sin/cos interleaved with
+     ``stack`` into the (R, 90) e_t, then ``pre + W_t(e_t)``;
+   * ``0.3.0`` (current, ``TimeAwareAttention``): ``frac`` of the phase in turns, sin and cos
+     halves multiplied by W_t's even and odd columns with in-place ``addmm_`` (no interleave
+     copy, no extra (R, v) temporaries);
+   * ``angle difference`` (rejected): sin/cos of ``w t0`` per sample and of ``w t_l`` per
+     distinct history position, combined with ``sin(a - b) = sin a cos b - cos a sin b``; the
+     gathers of both halves cost more than the trigonometry they save.
+   Interleaved repetitions, median; max |difference| to the 0.2.0 result reported.
+2. **glibc allocator tuning** (``tacr.runtime``): the trainer's rGAN D step + G step at the
+   paper batch (B = 4,400, quick data), in child processes with ``TACR_MALLOC_TUNING=0`` and
+   without, alternated; median seconds per step and the children's kernel (``sys``) time.
 
-    .venv/bin/python benchmarks/bench_micro.py [--rows 200000] [--reps 7]
+    .venv/bin/python benchmarks/bench_micro.py [--rows 200000] [--reps 7] [--alloc-reps 3]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,54 +32,123 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine_line, table, write_atomic  # noqa: E402
+from _common import RESULTS, ROOT, machine_line, table, write_atomic  # noqa: E402
 
-from tacr.models.attention import relative_time_encoding  # noqa: E402
-
-
-def rte_half(dt: torch.Tensor, dim: int = 90, base: float = 10000.0) -> torch.Tensor:
-    j2 = torch.arange(0, dim, 2, dtype=torch.float64, device=dt.device)  # (dim/2,)
-    inv_freq = torch.exp(-j2 / dim * math.log(base))
-    ang = dt.to(torch.float64).unsqueeze(-1) * inv_freq  # (..., dim/2)
-    ang = (torch.fmod(ang, 2 * math.pi) if bool((dt >= 0).all()) else torch.remainder(ang, 2 * math.pi)).to(torch.float32)
-    return torch.stack([torch.sin(ang), torch.cos(ang)], dim=-1).flatten(-2)  # (..., dim) interleaved
+from tacr.models.attention import time_phase  # noqa: E402
 
 
-def rte_half_floor(dt: torch.Tensor, dim: int = 90, base: float = 10000.0) -> torch.Tensor:
-    j2 = torch.arange(0, dim, 2, dtype=torch.float64, device=dt.device)  # (dim/2,)
-    inv_freq = torch.exp(-j2 / dim * math.log(base))
-    ang = dt.to(torch.float64).unsqueeze(-1) * inv_freq  # (..., dim/2)
-    ang = (ang - torch.floor(ang * (1 / (2 * math.pi))) * (2 * math.pi)).to(torch.float32)  # in [0, 2 pi)
-    return torch.stack([torch.sin(ang), torch.cos(ang)], dim=-1).flatten(-2)  # (..., dim) interleaved
+def term_v020(pre, dt, W):
+    j2 = torch.arange(0, 90, 2, dtype=torch.float64)
+    ang = dt.to(torch.float64).unsqueeze(-1) * torch.exp(-j2 / 90 * math.log(10000.0))
+    ang = torch.fmod(ang, 2 * math.pi).to(torch.float32)
+    e_t = torch.stack((torch.sin(ang), torch.cos(ang)), dim=-1).flatten(-2)  # (R, 90)
+    return pre + e_t @ W.T
+
+
+def term_current(pre, dt, W):
+    sin, cos = time_phase(dt, 90)
+    return pre.clone().addmm_(sin, W[:, 0::2].T).addmm_(cos, W[:, 1::2].T)  # clone: pre is reused across reps
+
+
+def make_term_angle_difference(t0, t_hist, b, r):
+    def term(pre, dt, W):
+        sa, ca = time_phase(t0, 90)  # (B, 45): phases of the absolute times (float64 reduction)
+        sb, cb = time_phase(t_hist, 90)  # (H, 45)
+        sa, ca, sb, cb = sa[b], ca[b], sb[r], cb[r]  # (R, 45) each
+        return pre.clone().addmm_(sa * cb - ca * sb, W[:, 0::2].T).addmm_(ca * cb + sa * sb, W[:, 1::2].T)
+    return term
+
+
+def time_term(rows: int, reps: int) -> list[str]:
+    g = torch.Generator().manual_seed(0)
+    B, H = rows // 5, rows // 8  # ~5 real positions per sample, distinct history positions
+    t0 = 1_790_000_000 + torch.randint(0, 10 * 86400, (B,), generator=g)
+    t_hist = 1_789_000_000 + torch.randint(0, 10 * 86400, (H,), generator=g)
+    b, r = torch.randint(0, B, (rows,), generator=g), torch.randint(0, H, (rows,), generator=g)
+    dt = t0[b] - t_hist[r]
+    pre, W = torch.randn(rows, 90, generator=g), torch.randn(90, 90, generator=g) / 10
+    fns = {"0.2.0: fmod, interleaved e_t, pre + W_t e_t": term_v020,
+           "0.3.0 (current): frac, halves x W_t columns, addmm_": term_current,
+           "angle difference, gathered halves (rejected)": make_term_angle_difference(t0, t_hist, b, r)}
+    ref = term_v020(pre, dt, W)
+    err = {k: (f(pre, dt, W) - ref).abs().max().item() for k, f in fns.items()}
+    secs = {k: [] for k in fns}
+    for _ in range(reps):
+        for k, f in fns.items():
+            t = time.perf_counter()
+            f(pre, dt, W)
+            secs[k].append(time.perf_counter() - t)
+    med = {k: statistics.median(v) for k, v in secs.items()}
+    base = med[next(iter(fns))]
+    lines = ["### The time term of Eq. (4): `pre + W_t e_t` (Eq. 3 inside)", "",
+             f"R = {rows:,} real history positions, v = d = 90; median of {reps} interleaved reps.", ""]
+    lines += table(["variant", "ms", "speed-up vs 0.2.0", "max |diff| vs 0.2.0"],
+                   [[k, f"{1e3 * v:.1f}", f"{base / v:.2f}x", f"{err[k]:.1e}"] for k, v in med.items()])
+    return lines
+
+
+def alloc_child(batch: int, steps: int) -> None:
+    import bench_rgan
+
+    import tacr.data
+    import tacr.samplers
+    from tacr.batch import DeviceData
+    from tacr.runtime import tune_cpu_allocator
+
+    torch.set_num_threads(1)
+    data = tacr.data.load("synthetic", profile="quick")
+    train = DeviceData(data, "cpu")["train"]  # applies the tuning unless TACR_MALLOC_TUNING=0
+    D, G = bench_rgan.make_pair(data.spec)
+    runner = bench_rgan.Vectorised(train, D, G, tacr.samplers.SamplerConfig(tau_positives=0))
+    g = torch.Generator().manual_seed(1)
+    draw = lambda: train.pos_rows[torch.randint(len(train.pos_rows), (batch,), generator=g)]  # noqa: E731
+    runner.step(draw())
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    secs = [bench_rgan.timed(runner.step, draw()) for _ in range(steps)]
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"tuned": tune_cpu_allocator(), "step_s": statistics.median(secs),
+                      "sys_per_step": (after.ru_stime - before.ru_stime) / steps,
+                      "user_per_step": (after.ru_utime - before.ru_utime) / steps}))
+
+
+def allocator(reps: int, batch: int) -> list[str]:
+    res = {"default glibc malloc (TACR_MALLOC_TUNING=0)": [], "tuned (tacr.runtime, the default)": []}
+    for _ in range(reps):
+        for name in res:
+            env = {**os.environ, "TACR_MALLOC_TUNING": "0" if name.startswith("default") else "1"}
+            out = subprocess.run([sys.executable, __file__, "--alloc-child", str(batch)], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, check=True).stdout
+            res[name].append(json.loads(out.strip().splitlines()[-1]))
+    med = {k: {f: statistics.median(r[f] for r in v) for f in ("step_s", "sys_per_step", "user_per_step")} for k, v in res.items()}
+    base = med[next(iter(res))]["step_s"]
+    lines = ["### glibc allocator tuning (`tacr.runtime.tune_cpu_allocator`)", "",
+             f"The trainer's rGAN D step + G step at B = {batch:,} (C = 35, no Kendall tau), quick data, one torch "
+             f"thread, 2 timed steps per child process; {reps} alternated children per setting, medians.", ""]
+    lines += table(["allocator", "s per step", "kernel (sys) s per step", "user s per step", "speed-up"],
+                   [[k, f"{v['step_s']:.2f}", f"{v['sys_per_step']:.2f}", f"{v['user_per_step']:.2f}", f"{base / v['step_s']:.2f}x"]
+                    for k, v in med.items()])
+    return lines
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=200_000, help="real history positions R")
     ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--alloc-reps", type=int, default=3, help="child processes per allocator setting (0: skip)")
+    ap.add_argument("--alloc-batch", type=int, default=4400)
+    ap.add_argument("--alloc-child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(RESULTS / "micro.md"))
     args = ap.parse_args(argv)
+    if args.alloc_child:
+        return alloc_child(args.alloc_child, 2)
     torch.set_num_threads(args.threads)
-    g = torch.Generator().manual_seed(0)
-    dt = torch.randint(0, 30 * 86400, (args.rows,), generator=g)  # up to 30 days, seconds
-    ref = relative_time_encoding(dt)
-    err = max((ref - f(dt)).abs().max().item() for f in (rte_half, rte_half_floor))
-    fns = {"relative_time_encoding (current)": relative_time_encoding, "half-width angles + fmod": rte_half,
-           "half-width angles + floor reduction": rte_half_floor}
-    secs = {k: [] for k in fns}
-    for _ in range(args.reps):
-        for k, f in fns.items():
-            t = time.perf_counter()
-            f(dt)
-            secs[k].append(time.perf_counter() - t)
-    med = {k: statistics.median(v) for k, v in secs.items()}
-    base = med["relative_time_encoding (current)"]
-    lines = ["## Micro: relative time encoding (Eq. 3)", "",
-             f"R = {args.rows:,} positions x 90 dims; {machine_line()}; median of {args.reps} interleaved reps; "
-             f"max |variant - current| = {err:.2e}.", ""]
-    lines += table(["variant", "ms", "speed-up"], [[k, f"{1e3 * v:.1f}", f"{base / v:.2f}x"] for k, v in med.items()])
-    text = "\n".join(lines) + "\n"
+    t0 = time.perf_counter()
+    lines = ["## Micro: the speed-ups of 0.3.0", "", f"{machine_line()}.", ""] + time_term(args.rows, args.reps)
+    if args.alloc_reps:
+        lines += [""] + allocator(args.alloc_reps, args.alloc_batch)
+    lines += ["", f"Benchmark time {time.perf_counter() - t0:.0f} s.", ""]
+    text = "\n".join(lines)
     write_atomic(Path(args.out), text)
     print(text)
     return text

@@ -20,6 +20,7 @@ and imported from there; if it is missing or fails to import the benchmark says 
 from __future__ import annotations
 
 import argparse
+import json
 import io
 import os
 import statistics
@@ -174,8 +175,13 @@ def main(argv=None, data=None):
     lines += ["", f"Benchmark time {time.perf_counter() - t0:.0f} s.", ""]
     text = "\n".join(lines)
     write_atomic(Path(args.out), text)
+    peer = next(k for k in runners if k != "tacr DIN")
+    summary = {"peer": peer, "epochs": args.epochs, "auc": aucs,
+               "train_time_ratio": statistics.median(fit_s[peer]) / base[0],
+               "score_time_ratio": statistics.median(score_s[peer]) / base[1]}
+    write_atomic(Path(args.out).with_suffix(".json"), json.dumps(summary, indent=1))
     print(text)
-    return {"text": text}
+    return {"text": text, **summary}
 
 
 if __name__ == "__main__":

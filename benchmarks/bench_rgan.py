@@ -28,6 +28,7 @@ thread by default on CPU; ``--device cuda`` times on the GPU (synchronised). Wri
 from __future__ import annotations
 
 import argparse
+import json
 import copy
 import statistics
 import sys
@@ -221,8 +222,12 @@ def main(argv=None, data=None):
     lines += ["", f"Benchmark time {time.perf_counter() - t0:.0f} s.", ""]
     text = "\n".join(lines)
     write_atomic(Path(args.out), text)
+    summary = {"device": device.type, "positives_per_s": {k: 1 / v for k, v in med.items()},
+               "vs_per_positive": {k: ref / v for k, v in med.items()},
+               "vs_one_draw": {k: ref1 / v for k, v in med.items()}, "best": best}
+    write_atomic(Path(args.out).with_suffix(".json"), json.dumps(summary, indent=1))
     print(text)
-    return {"ratio": {k: ref / v for k, v in med.items()}, "text": text}
+    return {"ratio": summary["vs_per_positive"], "text": text, **summary}
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ Writes ``benchmarks/results/scoring.md``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -266,6 +267,10 @@ def main(argv=None):
     text = "\n".join(lines)
     print(text)
     write_atomic(Path(args.out), text)
+    summary = {}
+    for key, v in results.items():
+        summary.setdefault(key[0], {})[key[1]] = v
+    write_atomic(Path(args.out).with_suffix(".json"), json.dumps(summary, indent=1))
     print(f"wrote {args.out}", file=sys.stderr)
     return results, text
 
