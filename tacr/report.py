@@ -153,16 +153,15 @@ def results_block(fig: Path, seconds: float | None = None) -> str:
     """The Markdown between the README markers (without them)."""
     t1 = pd.read_csv(fig / "table1_data.csv")
     rows, facts = claims(fig)
-    took = (f"It took **{seconds / 60:.0f} minutes on this project's 2-core CPU machine** (no GPU; runs train two "
-            "at a time, one thread each). A rerun reads the cached runs and takes a few minutes."
-            if seconds else "A rerun reads the cached runs and takes a few minutes.")
+    took = (f"The notebooks of the run that wrote this block took {seconds / 60:.1f} minutes (runs already in the "
+            "run cache are read, not retrained)." if seconds else "")
     train = t1[t1.split == "train"].iloc[0]
     n = {s: int(r.positives + r.negatives) for s, r in t1.set_index("split").iterrows()}
     out = ["## Results of the committed run", "",
            f"`./run_all.sh` with no arguments (tacr {__version__}): the `{train.dataset.split('-')[-1]}` simulator profile "
            f"({int(train.users):,} users, {int(train['items']):,} items, {int(train.categories):,} categories; "
            f"{n['train'] / 1e3:.0f}K training, {n['valid'] / 1e3:.0f}K validation and {n['test'] / 1e3:.0f}K test impressions), "
-           f"3 seeds, 6 epochs, C = 20. {took} Every number below comes from that run; the paper's numbers are "
+           f"3 seeds, 6 epochs, C = 20.{' ' + took if took else ''} Every number below comes from that run; the paper's numbers are "
            "its in-station-Sep dataset (JD.com, private), so compare orderings and relative improvements, not "
            "absolute AUCs. \"avg optimal AUC\" is the paper's metric (mean over seeds of each run's best test AUC "
            "over epochs); \"val-selected\" picks the epoch on the validation split instead; the interval is a "
