@@ -5,7 +5,6 @@ import os
 import platform
 import resource
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -15,14 +14,11 @@ RESULTS = ROOT / "benchmarks" / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tacr._io import atomic_write_text  # noqa: E402
+
 
 def write_atomic(path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    atomic_write_text(path, text)
 
 
 def machine_line() -> str:

@@ -6,7 +6,7 @@ which every model consumes (``model(batch)``). Nothing here loops over samples.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import torch
@@ -114,23 +114,24 @@ class Batch:
 
     def with_item(self, item: torch.Tensor) -> "Batch":
         """The same users, histories and times with other target items (non-positive pairs)."""
-        return Batch(self.rows, self.user, item, self.time, torch.zeros_like(self.label), self.hist_item,
-                     self.hist_time, self.hist_len, self.hist_id, self.data)
+        return replace(self, item=item, label=torch.zeros_like(self.label))
+
+    def _map(self, fn) -> "Batch":
+        """``fn`` applied to every per-sample tensor (all fields but ``data``)."""
+        return Batch(**{f: fn(getattr(self, f)) for f in SAMPLE_FIELDS}, data=self.data)
 
     def take(self, idx: torch.Tensor) -> "Batch":
         """The samples at positions ``idx`` of this batch."""
-        return Batch(self.rows[idx], self.user[idx], self.item[idx], self.time[idx], self.label[idx], self.hist_item[idx],
-                     self.hist_time[idx], self.hist_len[idx], self.hist_id[idx], self.data)
+        return self._map(lambda t: t[idx])
 
     def cat(self, *others: "Batch") -> "Batch":
         """This batch followed by ``others`` (same split): one model pass instead of several."""
         parts = (self, *others)
-        join = lambda f: torch.cat([getattr(b, f) for b in parts])  # noqa: E731
-        return Batch(*(join(f) for f in ("rows", "user", "item", "time", "label", "hist_item", "hist_time",
-                                         "hist_len", "hist_id")), self.data)
+        return Batch(**{f: torch.cat([getattr(b, f) for b in parts]) for f in SAMPLE_FIELDS}, data=self.data)
 
     def repeat(self, k: int) -> "Batch":
         """Each sample repeated k times consecutively: (B,) -> (B*k,)."""
-        rep = lambda t: t.repeat_interleave(k, dim=0)  # noqa: E731
-        return Batch(rep(self.rows), rep(self.user), rep(self.item), rep(self.time), rep(self.label),
-                     rep(self.hist_item), rep(self.hist_time), rep(self.hist_len), rep(self.hist_id), self.data)
+        return self._map(lambda t: t.repeat_interleave(k, dim=0))
+
+
+SAMPLE_FIELDS = tuple(f.name for f in fields(Batch) if f.name != "data")

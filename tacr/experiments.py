@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from . import __version__
+from ._io import atomic_write
 from .batch import DeviceData, resolve_device
 from .data.schema import CTRData
 from .metrics import rela_impr
@@ -38,18 +38,6 @@ def cache_dir(path=None) -> Path:
 def run_key(config: TrainConfig, fingerprint: str) -> str:
     payload = json.dumps({"config": config.key_fields(), "data": fingerprint, "version": __version__}, sort_keys=True)
     return hashlib.sha1(payload.encode()).hexdigest()[:20]
-
-
-def _write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def run_grid(configs, seeds, data: CTRData, cache: str | Path | None = None, quiet: bool | None = None,
@@ -107,12 +95,13 @@ def _train_and_cache(cfg: TrainConfig, key: str, data: CTRData, folder: Path, sc
         device_data[dev] = DeviceData(data, dev)
     df, parts = run(cfg, data, quiet=quiet, device_data=device_data[dev], return_models=True)
     if scores:
-        _write_parquet_atomic(_split_scores(parts), folder / f"{key}.scores.parquet")
+        table = _split_scores(parts)
+        atomic_write(folder / f"{key}.scores.parquet", lambda tmp: table.to_parquet(tmp, index=False))
     for name, value in cfg.key_fields().items():
         df[name] = value
     df["run_key"] = key
     df["dataset"] = data.name
-    _write_parquet_atomic(df, folder / f"{key}.parquet")
+    atomic_write(folder / f"{key}.parquet", lambda tmp: df.to_parquet(tmp, index=False))
     return df
 
 

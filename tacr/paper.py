@@ -67,6 +67,14 @@ def beside_paper(summary: pd.DataFrame, key: str, table: dict, base: str, labels
     return pd.DataFrame(rows)
 
 
+def support(a_mean: float, a_low: float, b_mean: float, b_high: float) -> str:
+    """Does "a beats b" hold? ``"supported"`` when a's 95 % interval lies above b's, ``"weakly
+    supported"`` for a higher mean inside the noise, ``"not supported"`` otherwise."""
+    if a_mean <= b_mean:
+        return "not supported"
+    return "supported" if a_low > b_high else "weakly supported"
+
+
 def verdict(summary: pd.DataFrame, key: str, better: str, worse: str, labels: dict | None = None,
             metric: str = "avg_optimal_auc") -> tuple[bool, str]:
     """Does our run support "``better`` beats ``worse``"? Returns (supported, sentence).
@@ -79,11 +87,9 @@ def verdict(summary: pd.DataFrame, key: str, better: str, worse: str, labels: di
     b = summary.set_index(key).loc[worse]
     lo_col, hi_col = ("ci_low", "ci_high") if metric == "avg_optimal_auc" else ("val_ci_low", "val_ci_high")
     diff = a[metric] - b[metric]
-    clear = a[lo_col] > b[hi_col]
+    level = support(a[metric], a[lo_col], b[metric], b[hi_col])
     la, lb = labels.get(better, better), labels.get(worse, worse)
-    if diff > 0:
-        if clear:
-            return True, f"**supported**: {la} {a[metric]:.4f} vs {lb} {b[metric]:.4f} (+{diff:.4f}), 95 % intervals apart"
-        return True, (f"**weakly supported**: {la} {a[metric]:.4f} vs {lb} {b[metric]:.4f} (+{diff:.4f}), "
-                      "a higher mean within the seeds' noise (intervals overlap)")
-    return False, f"**not supported**: {la} {a[metric]:.4f} vs {lb} {b[metric]:.4f} ({diff:+.4f})"
+    numbers = f"{la} {a[metric]:.4f} vs {lb} {b[metric]:.4f} ({diff:+.4f})"
+    reason = {"supported": ", 95 % intervals apart",
+              "weakly supported": ", a higher mean within the seeds' noise (intervals overlap)"}.get(level, "")
+    return level != "not supported", f"**{level}**: {numbers}{reason}"

@@ -7,11 +7,12 @@ so an interrupted run never leaves half a figure.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ._io import atomic_write
 
 PAPER_COLOR = "0.35"
 ORACLE_COLOR = "tab:red"
@@ -39,31 +40,16 @@ def setup_style():
     plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 130, "savefig.bbox": "tight", "axes.titleweight": "bold"})
 
 
-def _atomic_write(path: Path, write) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return path
-
-
 def save_figure(fig, name: str) -> Path:
     """Save ``fig`` as ``figures/<name>.png`` atomically; returns the path."""
-    return _atomic_write(figures_dir() / f"{name}.png", lambda tmp: fig.savefig(tmp, format="png"))
+    return atomic_write(figures_dir() / f"{name}.png", lambda tmp: fig.savefig(tmp, format="png"))
 
 
 def save_table(df: pd.DataFrame, name: str, floatfmt: str = ".4f") -> Path:
     """Save ``df`` as ``figures/<name>.csv`` and ``.md`` atomically; returns the .md path."""
-    _atomic_write(figures_dir() / f"{name}.csv", lambda tmp: df.to_csv(tmp, index=False))
+    atomic_write(figures_dir() / f"{name}.csv", lambda tmp: df.to_csv(tmp, index=False))
     md = df.to_markdown(index=False, floatfmt=floatfmt)
-    return _atomic_write(figures_dir() / f"{name}.md", lambda tmp: Path(tmp).write_text(md + "\n"))
+    return atomic_write(figures_dir() / f"{name}.md", lambda tmp: Path(tmp).write_text(md + "\n"))
 
 
 def oracle_line(ax, value: float | None, label: str = "oracle AUC (true p_click)"):

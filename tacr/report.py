@@ -12,16 +12,15 @@ the noise: weakly supported; else not supported).
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from scipy.stats import spearmanr
 
-from . import __version__
-from . import paper
+from . import __version__, paper
+from ._io import atomic_write_text
 
 START, END = "<!-- RESULTS -->", "<!-- /RESULTS -->"
 #: Earlier complete runs of the default study (version: time-aware + rGAN, uniform average
@@ -29,11 +28,18 @@ START, END = "<!-- RESULTS -->", "<!-- /RESULTS -->"
 EARLIER_RUNS = {"0.1.0": (0.7236, 0.7160), "0.2.0": (0.7203, 0.7192)}
 
 
+@dataclass
 class Row:
-    """Mean and 95 % interval of one configuration."""
+    """Mean and 95 % interval of one configuration (and, for the paper's tables, its
+    validation-selected AUC and RelaImpr)."""
 
-    def __init__(self, label, mean, lo, hi, val=None):
-        self.label, self.mean, self.lo, self.hi, self.val = label, float(mean), float(lo), float(hi), val
+    label: str
+    mean: float
+    lo: float
+    hi: float
+    val: float = float("nan")
+    relaimpr: float = float("nan")
+    val_relaimpr: float = float("nan")
 
 
 def _interval(text: str) -> tuple[float, float]:
@@ -46,22 +52,23 @@ def _paper_table(path: Path, key: str) -> dict[str, Row]:
     out = {}
     for _, r in df.iterrows():
         label = str(r[key]).rstrip(" *")
-        out[label] = Row(label, r["ours: avg optimal AUC"], *_interval(r["95% CI"]), val=r["ours: val-selected AUC"])
-        out[label].relaimpr = r["ours RelaImpr (%)"]
-        out[label].val_relaimpr = r["ours val-sel. RelaImpr (%)"]
+        out[label] = Row(label, r["ours: avg optimal AUC"], *_interval(r["95% CI"]), val=r["ours: val-selected AUC"],
+                         relaimpr=r["ours RelaImpr (%)"], val_relaimpr=r["ours val-sel. RelaImpr (%)"])
     return out
 
 
-def _sweep(path: Path, key: str, label=str) -> dict:
+def _sweep(path: Path, key: str) -> dict:
     df = pd.read_csv(path)
-    return {k: Row(label(k), r["avg_optimal_auc"], r["ci_low"], r["ci_high"]) for k, r in df.set_index(key).iterrows()}
+    return {k: Row(str(k), r["avg_optimal_auc"], r["ci_low"], r["ci_high"]) for k, r in df.set_index(key).iterrows()}
+
+
+REASONS = {"supported": " (intervals apart)", "weakly supported": " (higher mean, within seed noise)", "not supported": ""}
 
 
 def judge(a: Row, b: Row) -> str:
-    """Does ``a`` beat ``b``? The rule of :func:`tacr.paper.verdict`, in README words."""
-    if a.mean <= b.mean:
-        return "not supported"
-    return "supported (intervals apart)" if a.lo > b.hi else "weakly supported (higher mean, within seed noise)"
+    """Does ``a`` beat ``b``? :func:`tacr.paper.support`, in README words."""
+    level = paper.support(a.mean, a.lo, b.mean, b.hi)
+    return level + REASONS[level]
 
 
 def claims(fig: Path) -> tuple[list[list[str]], dict]:
@@ -196,20 +203,13 @@ def results_block(fig: Path, seconds: float | None = None) -> str:
     return "\n".join(out)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def update_readme(readme: Path, block: str) -> None:
     text = readme.read_text()
     if START not in text or END not in text:
         raise ValueError(f"{readme}: the markers {START} and {END} are missing")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
-    _write_atomic(readme, f"{head}{START}\n{block}\n{END}{tail}")
+    atomic_write_text(readme, f"{head}{START}\n{block}\n{END}{tail}")
 
 
 def main(argv=None) -> None:
@@ -222,7 +222,7 @@ def main(argv=None) -> None:
     block = results_block(Path(args.figures), args.seconds)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out, block + "\n")
+    atomic_write_text(out, block + "\n")
     if args.readme:
         update_readme(Path(args.readme), block)
     print(f"wrote {out}" + (f" and the results block of {args.readme}" if args.readme else ""))

@@ -124,13 +124,25 @@ def test_failed_write_leaves_no_partial_file(mini, monkeypatch, tmp_path):
     assert len(df) == 2 and len(list(tmp_path.glob("*.parquet"))) == 1
 
 
-def test_write_parquet_atomic_replaces_whole_file(tmp_path):
+def test_atomic_write_replaces_whole_file(tmp_path):
+    """The run cache's (and every figure's) write: all or nothing, no temporary file left."""
+    from tacr._io import atomic_write
+
     path = tmp_path / "x.parquet"
     a = pd.DataFrame({"v": np.arange(5)})
     b = pd.DataFrame({"v": np.arange(3) * 10})
-    ex._write_parquet_atomic(a, path)
-    ex._write_parquet_atomic(b, path)
+    atomic_write(path, lambda tmp: a.to_parquet(tmp, index=False))
+    atomic_write(path, lambda tmp: b.to_parquet(tmp, index=False))
     pd.testing.assert_frame_equal(pd.read_parquet(path), b)
+    assert [p.name for p in tmp_path.iterdir()] == ["x.parquet"]
+
+    def broken(tmp):
+        a.to_parquet(tmp, index=False)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(path, broken)
+    pd.testing.assert_frame_equal(pd.read_parquet(path), b)  # the old file is intact
     assert [p.name for p in tmp_path.iterdir()] == ["x.parquet"]
 
 

@@ -72,6 +72,18 @@ def assert_rows_consistent(batch, split):
 
 
 # --------------------------------------------------------------------------- registry
+def record_candidates(s) -> dict:
+    """Wrap ``s.candidates`` so each call's result is kept in ``rec["cand"]``."""
+    rec, original = {}, s.candidates
+
+    def spy(p):
+        rec["cand"] = original(p)
+        return rec["cand"]
+
+    s.candidates = spy
+    return rec
+
+
 def test_registry_names_and_losses():
     assert set(samplers.SAMPLERS) == {"lr", "under", "user_fixed", "uniform", "irgan", "irgan_pp", "rgan"}
     assert set(samplers.LABELS) == set(samplers.SAMPLERS)
@@ -192,14 +204,7 @@ def test_rgan_candidates_and_negatives_are_observed_negatives(dd, np_train):
     assert np.isin(cand.rows.numpy(), np_train["neg"]).all()
     assert len(np.unique(cand.rows.numpy())) > 0.9 * len(cand)  # uniformly drawn
 
-    seen = {}
-    orig = s.candidates
-
-    def spy(p):
-        seen["cand"] = orig(p)
-        return seen["cand"]
-
-    s.candidates = spy
+    seen = record_candidates(s)
     neg = s.negatives(pos)
     assert len(neg) == len(pos)
     assert_rows_consistent(neg, tr)
@@ -461,19 +466,15 @@ def test_baseline_is_previous_batch_mean_reward(dd):
     s = adversarial("rgan", dd, lambda_i=3.0, lambda_h=5.0)
     C = s.config.n_candidates
     assert s.baseline == 0.0
-    rec = {}
-    draw, cands, policy = s._draw, s.candidates, s._policy
+    rec = record_candidates(s)
+    draw = s._draw
 
     def spy_draw(logp):
         rec["k"] = draw(logp)
         rec["logp"] = logp.detach().clone()
         return rec["k"]
 
-    def spy_cand(p):
-        rec["cand"] = cands(p)
-        return rec["cand"]
-
-    s._draw, s.candidates = spy_draw, spy_cand
+    s._draw = spy_draw
     batches = s.epoch_batches(1)[:3]
     prev_mean, means = 0.0, []
     for rows in batches:
@@ -504,14 +505,7 @@ def test_baseline_is_previous_batch_mean_reward(dd):
 def test_kendall_tau_of_score_vs_penalty_ranking(dd):
     tr = dd["train"]
     s = adversarial("rgan", dd, n_candidates=6, tau_positives=10)
-    rec = {}
-    cands = s.candidates
-
-    def spy_cand(p):
-        rec["cand"] = cands(p)
-        return rec["cand"]
-
-    s.candidates = spy_cand
+    rec = record_candidates(s)
     pos = tr.batch(tr.pos_rows[:16])
     s.g_step(pos)
     st = s.stats()
@@ -562,14 +556,7 @@ def test_zero_temperature_draws_argmax_and_does_not_crash(dd):
     s.start_epoch(1, game_epoch=1)
     assert s.temperature == 0.0
     pos = tr.batch(tr.pos_rows[:8])
-    rec = {}
-    cands = s.candidates
-
-    def spy_cand(p):
-        rec["cand"] = cands(p)
-        return rec["cand"]
-
-    s.candidates = spy_cand
+    rec = record_candidates(s)
     neg = s.negatives(pos)
     C = s.config.n_candidates
     with torch.no_grad():
