@@ -29,7 +29,7 @@ import pyarrow as pa
 from . import register
 from .cache import cached
 from .schema import CTRData, Items, assemble, check_log
-from .table import (RAW_FEATURES_NONE, attach_ids, bad, code_column, column_numpy, lookup_sorted, read_csv,
+from .readers import (RAW_FEATURES_NONE, attach_ids, bad, code_column, column_numpy, lookup_sorted, read_csv,
                     reindex, require_files, resolve_data_dir, split_bounds, split_info)
 
 GENRES = ("Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",

@@ -13,10 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .history import TIME_FEATURE_SIZES, Histories, build_histories
-
-
-class DataError(ValueError):
-    """Malformed input data; the message names the source, the field and the bad-row count."""
+from .readers import DataError, bad
 
 
 SPLIT_ARRAYS = ("user", "item", "time", "label", "hist_item", "hist_time", "hist_len", "hist_id")
@@ -167,30 +164,26 @@ class CTRData:
         return self
 
 
-def _bad(source: str, fld: str, n_bad: int, what: str) -> DataError:
-    return DataError(f"{source}: field {fld!r}: {n_bad} bad row{'s' if n_bad != 1 else ''}: {what}")
-
-
 def validate(data: CTRData, source: str) -> None:
     """Raise :class:`DataError` on the first inconsistency, naming field and bad-row count."""
     n_items, n_users = len(data.items), len(data.user_aux)
     cat = data.items.category
     if not np.issubdtype(cat.dtype, np.integer):
-        raise _bad(source, "items.category", len(cat), f"dtype {cat.dtype} is not integer")
+        raise bad(source, "items.category", len(cat), f"dtype {cat.dtype} is not integer")
     if (nb := int((cat < 0).sum())):
-        raise _bad(source, "items.category", nb, "negative category index")
+        raise bad(source, "items.category", nb, "negative category index")
     if data.items.raw is not None:
         raw = data.items.raw
         if raw.ndim != 2 or raw.shape[0] != n_items:
-            raise _bad(source, "items.raw", n_items, f"shape {raw.shape} is not ({n_items}, d)")
+            raise bad(source, "items.raw", n_items, f"shape {raw.shape} is not ({n_items}, d)")
         if (nb := int((~np.isfinite(raw)).any(axis=1).sum())):
-            raise _bad(source, "items.raw", nb, "NaN or inf feature values")
+            raise bad(source, "items.raw", nb, "NaN or inf feature values")
     if data.user_aux.ndim != 2 or data.user_aux.shape[1] != len(data.aux_sizes):
-        raise _bad(source, "user_aux", n_users, f"shape {data.user_aux.shape} does not match {len(data.aux_sizes)} aux sizes")
+        raise bad(source, "user_aux", n_users, f"shape {data.user_aux.shape} does not match {len(data.aux_sizes)} aux sizes")
     for j, size in enumerate(data.aux_sizes):
         col = data.user_aux[:, j]
         if (nb := int(((col < 0) | (col >= size)).sum())):
-            raise _bad(source, f"user_aux[{j}]", nb, f"code outside [0, {size})")
+            raise bad(source, f"user_aux[{j}]", nb, f"code outside [0, {size})")
     for name, s in data.splits.items():
         validate_split(s, f"{source} [{name}]", n_items, n_users)
 
@@ -200,37 +193,37 @@ def validate_split(s: Split, source: str, n_items: int, n_users: int) -> None:
     for fld in SPLIT_ARRAYS:
         a = getattr(s, fld)
         if a is None:
-            raise _bad(source, fld, n, "missing column")
+            raise bad(source, fld, n, "missing column")
         if len(a) != n:
-            raise _bad(source, fld, abs(len(a) - n), f"length {len(a)} differs from label length {n}")
+            raise bad(source, fld, abs(len(a) - n), f"length {len(a)} differs from label length {n}")
         if not np.issubdtype(np.asarray(a).dtype, np.integer):
             nb = int(np.isnan(a).sum()) if np.issubdtype(a.dtype, np.floating) else n
-            raise _bad(source, fld, max(nb, 1) if np.issubdtype(a.dtype, np.floating) and nb else n,
+            raise bad(source, fld, max(nb, 1) if np.issubdtype(a.dtype, np.floating) and nb else n,
                        f"dtype {a.dtype} is not integer" + (" (NaN present)" if np.issubdtype(a.dtype, np.floating) and nb else ""))
     if n == 0:
-        raise _bad(source, "label", 0, "split is empty")
+        raise bad(source, "label", 0, "split is empty")
     if (nb := int((s.time < 0).sum())):
-        raise _bad(source, "time", nb, "negative unix time")
+        raise bad(source, "time", nb, "negative unix time")
     if (nb := int(((s.label != 0) & (s.label != 1)).sum())):
-        raise _bad(source, "label", nb, "label outside {0, 1}")
+        raise bad(source, "label", nb, "label outside {0, 1}")
     if s.n_pos == 0:
-        raise _bad(source, "label", n, "split has no positives")
+        raise bad(source, "label", n, "split has no positives")
     if (nb := int(((s.item < 0) | (s.item >= n_items)).sum())):
-        raise _bad(source, "item", nb, f"item index without an items row (n_items={n_items})")
+        raise bad(source, "item", nb, f"item index without an items row (n_items={n_items})")
     if (nb := int(((s.user < 0) | (s.user >= n_users)).sum())):
-        raise _bad(source, "user", nb, f"user index without an aux row (n_users={n_users})")
+        raise bad(source, "user", nb, f"user index without an aux row (n_users={n_users})")
     L = s.hist_item.shape[1] if s.hist_item.ndim == 2 else 0
     if s.hist_item.ndim != 2 or s.hist_time.shape != s.hist_item.shape:
-        raise _bad(source, "hist_item", n, f"history arrays must be (N, L), got {s.hist_item.shape} and {s.hist_time.shape}")
+        raise bad(source, "hist_item", n, f"history arrays must be (N, L), got {s.hist_item.shape} and {s.hist_time.shape}")
     if (nb := int(((s.hist_len < 0) | (s.hist_len > L)).sum())):
-        raise _bad(source, "hist_len", nb, f"length outside [0, {L}]")
+        raise bad(source, "hist_len", nb, f"length outside [0, {L}]")
     real = np.arange(L)[None, :] < s.hist_len[:, None]
     if (nb := int((real & ((s.hist_item < 0) | (s.hist_item >= n_items))).any(axis=1).sum())):
-        raise _bad(source, "hist_item", nb, "history item index without an items row")
+        raise bad(source, "hist_item", nb, "history item index without an items row")
     if (nb := int((real & (s.hist_time >= s.time[:, None])).any(axis=1).sum())):
-        raise _bad(source, "hist_time", nb, "history click not strictly earlier than the target time (leak)")
+        raise bad(source, "hist_time", nb, "history click not strictly earlier than the target time (leak)")
     if (nb := int((real[:, 1:] & (np.diff(s.hist_time, axis=1) < 0)).any(axis=1).sum())):
-        raise _bad(source, "hist_time", nb, "history not ordered oldest first")
+        raise bad(source, "hist_time", nb, "history not ordered oldest first")
 
 
 def time_split(time: np.ndarray, valid_start: int, test_start: int, test_end: int | None = None):
@@ -281,22 +274,22 @@ def check_log(log: pd.DataFrame, source: str, columns: dict[str, str] | None = N
     missing = [c for c in columns if c not in log.columns]
     if missing:
         also = f" (also missing: {missing[1:]})" if len(missing) > 1 else ""
-        raise _bad(source, missing[0], len(log), f"missing column{also}; found {list(log.columns)}")
+        raise bad(source, missing[0], len(log), f"missing column{also}; found {list(log.columns)}")
     n = len(log)
     for col, kind in columns.items():
         s = log[col]
         if (nb := int(s.isna().sum())):
-            raise _bad(source, col, nb, "NaN / empty values")
+            raise bad(source, col, nb, "NaN / empty values")
         if kind == "integer" and not pd.api.types.is_integer_dtype(s):
             if pd.api.types.is_float_dtype(s):
                 nb = int((s != np.floor(s)).sum())
                 if nb:
-                    raise _bad(source, col, nb, f"non-integer values in a {s.dtype} column")
+                    raise bad(source, col, nb, f"non-integer values in a {s.dtype} column")
             else:
                 nb = int(pd.to_numeric(s, errors="coerce").isna().sum()) or n
-                raise _bad(source, col, nb, f"dtype {s.dtype} is not numeric")
+                raise bad(source, col, nb, f"dtype {s.dtype} is not numeric")
     if "time" in columns and (nb := int((log["time"] < 0).sum())):
-        raise _bad(source, "time", nb, "negative unix time")
+        raise bad(source, "time", nb, "negative unix time")
     if "label" in columns and (nb := int((~log["label"].isin([0, 1])).sum())):
-        raise _bad(source, "label", nb, "label outside {0, 1}")
+        raise bad(source, "label", nb, "label outside {0, 1}")
     return log

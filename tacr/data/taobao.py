@@ -29,7 +29,7 @@ import pyarrow as pa
 from . import register
 from .cache import cached
 from .schema import CTRData, DataError, Items, assemble, check_log
-from .table import (RAW_FEATURES_NONE, attach_ids, bad, code_column, column_numpy, lookup_sorted,
+from .readers import (RAW_FEATURES_NONE, attach_ids, bad, code_column, column_numpy, lookup_sorted,
                     read_csv, reindex, require_files, resolve_data_dir, split_info, to_unix)
 
 URL = "https://tianchi.aliyun.com/dataset/56"
