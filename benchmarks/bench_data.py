@@ -62,7 +62,7 @@ def child(profile: str, out: Path, epoch: bool, threads: int, slice_rows: int = 
     if not epoch:
         return
     import tacr.train as train_mod
-    from tacr.experiments import base_config
+    from tacr.study import base_config
 
     calls = []
     orig_score = train_mod.score_split

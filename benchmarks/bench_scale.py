@@ -68,7 +68,7 @@ def main(argv=None):
     import tacr.samplers
     from tacr.batch import DeviceData
     from tacr.data.synthetic import load_synthetic
-    from tacr.experiments import base_config
+    from tacr.study import base_config
     from tacr.train import run, score_split
 
     res = {"device": str(device), "scale": args.scale, "machine": machine_line()}

@@ -27,19 +27,20 @@ model = "time_aware"
 samplers = ["lr", "under", "user_fixed", "uniform", "irgan", "irgan_pp", "rgan"]
 
 # %%
-from dataclasses import replace
-
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from tacr import experiments as ex
-from tacr import paper
-from tacr.plots import legend_outside, curve_with_band, oracle_line, save_figure, save_table
+from dataclasses import replace
 
-data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
-configs = [replace(base, model=model, sampler=s) for s in samplers]
-runs = ex.run_grid(configs, seeds, data, scores=True, workers=workers)
+from tacr import claims, paper, stats, study
+from tacr.experiments import load_scores
+from tacr.plots import curve_with_band, legend_outside, oracle_line, save_data, save_figure, save_table
+
+S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
+samplers = study.as_list(samplers, "samplers")
+configs = S.configs(model=model, sampler=samplers)
+runs = S.run(configs, scores=True)
 runs["sampler name"] = runs["sampler"].map(paper.SAMPLER_LABELS)
 
 # %% [markdown]
@@ -48,27 +49,24 @@ runs["sampler name"] = runs["sampler"].map(paper.SAMPLER_LABELS)
 # %%
 fig, ax = plt.subplots(figsize=(8.5, 5))
 curve_with_band(ax, runs, "epoch", "test_auc", "sampler name")
-oracle_line(ax, oracle)
-ax.set(title=f"Fig. 5 — samplers, {paper.MODEL_LABELS.get(model, model)} model ({data.name})", xlabel="epoch", ylabel="test AUC")
+oracle_line(ax, S.oracle)
+ax.set(title=f"Fig. 5 — samplers, {paper.MODEL_LABELS.get(model, model)} model ({S.data.name})", xlabel="epoch", ylabel="test AUC")
 legend_outside(ax)
 save_figure(fig, "fig5_sampler_auc")
 plt.show()
 
 # %% [markdown]
-# Seconds per epoch of each sampler (training steps only, median over epochs and seeds):
-
-# %%
-speed = (runs.groupby("sampler name")["train_seconds"].median().rename("train s / epoch").reset_index()
-         .sort_values("train s / epoch"))
-save_table(speed, "table3_sampler_seconds", floatfmt=".2f")
-speed
-
-# %% [markdown]
 # ## Table 3: average optimal AUC and RelaImpr against uniform sampling
+# Beside each sampler: its D updates and wall seconds per run (adversarial samplers spend half
+# their steps on the generator).
 
 # %%
-summary = ex.summarise(runs, by=["sampler"], base={"sampler": "uniform"})
+per = stats.per_run(runs, by=["sampler"])
+save_data(per, "table3_runs")
+summary = stats.summarise(per, "sampler", base={"sampler": "uniform"} if "uniform" in samplers else None)
 table3 = paper.beside_paper(summary, "sampler", paper.TABLE3, "uniform", paper.SAMPLER_LABELS)
+table3["D updates / run"] = summary["d_updates_per_run"].to_numpy()
+table3["seconds / run"] = summary["seconds_per_run"].to_numpy()
 save_table(table3, "table3_sampler")
 table3
 
@@ -85,35 +83,19 @@ table3
 from tacr.metrics import auc, gauc
 
 rows = []
-for s in samplers:
-    for seed in seeds:
-        sc = ex.load_scores(replace(configs[samplers.index(s)], seed=seed), data)["test"]
-        rows.append({"sampler": s, "seed": seed, "test AUC": auc(data.test.label, sc),
-                     "test GAUC (per user)": gauc(data.test.label, sc, data.test.user)})
+for cfg in configs:
+    for seed in S.seeds:
+        sc = load_scores(replace(cfg, seed=seed), S.data)["test"]
+        rows.append({"sampler": cfg.sampler, "seed": seed, "test AUC": auc(S.data.test.label, sc),
+                     "test GAUC (per user)": gauc(S.data.test.label, sc, S.data.test.user)})
 within = pd.DataFrame(rows).groupby("sampler", sort=False).mean(numeric_only=True).drop(columns="seed").reset_index()
 within["sampler"] = within["sampler"].map(paper.SAMPLER_LABELS)
-if data.test.p_click is not None:
-    within.loc[len(within)] = {"sampler": "oracle (true p_click)", "test AUC": auc(data.test.label, data.test.p_click),
-                               "test GAUC (per user)": gauc(data.test.label, data.test.p_click, data.test.user)}
+if S.data.test.p_click is not None:
+    t = S.data.test
+    within.loc[len(within)] = {"sampler": "oracle (true p_click)", "test AUC": auc(t.label, t.p_click),
+                               "test GAUC (per user)": gauc(t.label, t.p_click, t.user)}
 save_table(within, "table3_sampler_gauc")
 within
 
 # %%
-lines = []
-others = [s for s in samplers if s != "rgan"]
-if "rgan" in samplers:
-    results = [paper.verdict(summary, "sampler", "rgan", s, paper.SAMPLER_LABELS) for s in others]
-    n_ok = sum(ok for ok, _ in results)
-    lines.append(f"- *rGAN beats every other sampler (Table 3)*: {'**supported**' if n_ok == len(others) else '**not supported**'} "
-                 f"— higher mean than {n_ok} of {len(others)}.")
-    lines += [f"  - {text}" for _, text in results]
-if {"irgan", "uniform"} <= set(samplers):
-    ok, text = paper.verdict(summary, "sampler", "uniform", "irgan", paper.SAMPLER_LABELS)
-    lines.append(f"- *IRGAN's non-positive pairs are the worst choice for CTR (below uniform)*: {text}")
-if {"irgan_pp", "uniform"} <= set(samplers):
-    ok, text = paper.verdict(summary, "sampler", "irgan_pp", "uniform", paper.SAMPLER_LABELS)
-    lines.append(f"- *IRGAN++ (observed negatives of the same item) beats uniform*: {text}")
-if {"uniform", "under"} <= set(samplers):
-    ok, text = paper.verdict(summary, "sampler", "uniform", "under", paper.SAMPLER_LABELS)
-    lines.append(f"- *uniform pairwise beats 1:5 under-sampling (pointwise)*: {text}")
-display(Markdown("### What this run says about the paper's claims\n" + "\n".join(lines)))
+display(Markdown(claims.markdown(claims.table3(per))))

@@ -16,24 +16,22 @@ device = "auto"
 workers = "auto"  # parallel training processes on CPU ("auto": one per core)
 
 # %%
-from dataclasses import replace
-
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 
-from tacr import experiments as ex
-from tacr import paper
-from tacr.plots import legend_outside, curve_with_band, oracle_line, save_figure, save_table
+from tacr import claims, paper, stats, study
+from tacr.plots import curve_with_band, legend_outside, oracle_line, save_data, save_figure, save_table
 
-data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
-configs = [replace(base, model="din", sampler="uniform"), replace(base, model="time_aware", sampler="rgan")]
-runs = ex.run_grid(configs, seeds, data, scores=True, workers=workers)
+S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
+configs = S.configs(model="din", sampler="uniform") + S.configs(model="time_aware", sampler="rgan")
+runs = S.run(configs, scores=True)
 runs["variant"] = runs["model"] + "+" + runs["sampler"]
+labels = {"din+uniform": "DIN + uniform", "time_aware+rgan": "ours: time-aware + rGAN"}
 
 # %%
-summary = ex.summarise(runs, by=["variant"], base={"variant": "din+uniform"})
-labels = {"din+uniform": "DIN + uniform", "time_aware+rgan": "ours: time-aware + rGAN"}
+per = stats.per_run(runs, by=["variant"])
+save_data(per, "table4_runs")
+summary = stats.summarise(per, "variant", base={"variant": "din+uniform"})
 table4 = paper.beside_paper(summary, "variant", paper.TABLE4, "din+uniform", labels)
 save_table(table4, "table4_overall")
 table4
@@ -42,18 +40,11 @@ table4
 fig, ax = plt.subplots(figsize=(7.5, 4.5))
 runs["name"] = runs["variant"].map(labels)
 curve_with_band(ax, runs, "epoch", "test_auc", "name")
-oracle_line(ax, oracle)
-ax.set(title=f"Table 4 — overall: ours vs DIN + uniform ({data.name})", xlabel="epoch", ylabel="test AUC")
+oracle_line(ax, S.oracle)
+ax.set(title=f"Table 4 — overall: ours vs DIN + uniform ({S.data.name})", xlabel="epoch", ylabel="test AUC")
 legend_outside(ax)
 save_figure(fig, "table4_overall_auc")
 plt.show()
 
 # %%
-ok, text = paper.verdict(summary, "variant", "time_aware+rgan", "din+uniform", labels)
-ri = summary.set_index("variant").loc["time_aware+rgan"]
-display(Markdown(
-    "### What this run says about the paper's claims\n"
-    f"- *time-aware + rGAN beats DIN + uniform*: {text}\n"
-    f"- *by 11-15 % RelaImpr*: ours {ri['relaimpr_pct']:.2f} % on the paper's metric, "
-    f"{ri['val_relaimpr_pct']:.2f} % validation-selected (paper: {paper.TABLE4_RELAIMPR[0]:.2f} % in-station-Sep)."
-    + (f"\n- simulator ceiling (oracle AUC): {oracle:.4f}." if oracle is not None else "")))
+display(Markdown(claims.markdown(claims.table4(per))))

@@ -19,42 +19,35 @@ model = "time_aware"
 rewards = ["score", "penalty", "both"]
 
 # %%
-from dataclasses import replace
-
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from tacr import experiments as ex
-from tacr.plots import legend_outside, curve_with_band, oracle_line, save_figure, save_table
+from tacr import claims, stats, study
+from tacr.plots import curve_with_band, legend_outside, oracle_line, save_data, save_figure, save_table
 
-data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
+S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
 labels = {"score": "score only: f_D(s')", "penalty": "penalty only: -p(s, s')", "both": "both: f_D(s') - p(s, s')"}
-configs = [replace(base, model=model, sampler="rgan", reward=r) for r in rewards]
-runs = ex.run_grid(configs, seeds, data, scores=True, workers=workers)
+runs = S.run(S.configs(model=model, sampler="rgan", reward=study.as_list(rewards, "rewards")))
 runs["reward structure"] = runs["reward"].map(labels)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.6))
 curve_with_band(ax, runs, "epoch", "test_auc", "reward structure")
-oracle_line(ax, oracle)
-ax.set(title=f"Fig. 7 — rGAN reward structures ({data.name})", xlabel="epoch", ylabel="test AUC")
+oracle_line(ax, S.oracle)
+ax.set(title=f"Fig. 7 — rGAN reward structures ({S.data.name})", xlabel="epoch", ylabel="test AUC")
 legend_outside(ax)
 save_figure(fig, "fig7_reward_ablation")
 plt.show()
 
 # %%
-summary = ex.summarise(runs, by=["reward"], base={"reward": "both"})
-table = summary[["reward", "seeds", "avg_optimal_auc", "ci_low", "ci_high", "val_selected_auc", "relaimpr_pct"]].copy()
+per = stats.per_run(runs, by=["reward"])
+save_data(per, "fig7_runs")
+summary = stats.summarise(per, "reward", base={"reward": "both"})
+table = summary[["reward", "seeds", "avg_optimal_auc", "ci_low", "ci_high", "val_selected_auc", "val_ci_low", "val_ci_high",
+                 "relaimpr_pct"]].copy()
 table["reward"] = table["reward"].map(labels)
 save_table(table, "fig7_reward_ablation")
 table
 
 # %%
-from tacr import paper
-
-lines = []
-for other in ("score", "penalty"):
-    if other in rewards and "both" in rewards:
-        ok, text = paper.verdict(summary, "reward", "both", other, labels)
-        lines.append(f"- *score + penalty beats {labels[other]}*: {text}")
-display(Markdown("### What this run says about the paper's claims\n" + "\n".join(lines)))
+display(Markdown(claims.markdown(claims.reward_ablation(per))))

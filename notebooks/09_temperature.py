@@ -19,44 +19,34 @@ model = "time_aware"
 temperatures = [1.0, 10.0, 20.0, 30.0]
 
 # %%
-from dataclasses import replace
-
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 
-from tacr import experiments as ex
-from tacr import paper
-from tacr.plots import legend_outside, oracle_line, save_figure, save_table, sweep_against_baseline
+from tacr import claims, paper, stats, study
+from tacr.plots import legend_outside, oracle_line, save_data, save_figure, save_table, sweep_against_baseline
 
-data, base, oracle = ex.notebook_setup(dataset, data_dir, data_params, profile, device, epochs)
-rgan = ex.run_grid([replace(base, model=model, sampler="rgan", temperature=float(t)) for t in temperatures], seeds, data, scores=True, workers=workers)
-uniform = ex.run_grid([replace(base, model=model, sampler="uniform")], seeds, data, scores=True, workers=workers)
+S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
+temperatures = [float(t) for t in study.as_list(temperatures, "temperatures")]
+rgan = stats.per_run(S.run(S.configs(model=model, sampler="rgan", temperature=temperatures)), by=["temperature"])
+uniform = stats.per_run(S.run(S.configs(model=model, sampler="uniform")), by=["sampler"])
+save_data(rgan, "fig10_runs")
 
 # %%
-runs_r = ex.per_run(rgan, by=["temperature"])
-u = ex.per_run(uniform, by=["sampler"])["best_test_auc"]
 fig, ax = plt.subplots(figsize=(8, 4.6))
-sweep_against_baseline(ax, runs_r, "temperature", u)
+sweep_against_baseline(ax, rgan, "temperature", uniform["val_selected_test_auc"], y="val_selected_test_auc")
 ax.axvline(paper.BEST_TEMPERATURE, color="0.5", ls=":", label="paper's best T = 20")
-oracle_line(ax, oracle)
-ax.set(title=f"Fig. 10 — initial temperature T ({data.name})", xlabel="initial temperature T", ylabel="average optimal test AUC")
+oracle_line(ax, S.oracle)
+ax.set(title=f"Fig. 10 — initial temperature T ({S.data.name})", xlabel="initial temperature T",
+       ylabel="validation-selected test AUC")
 legend_outside(ax)
 save_figure(fig, "fig10_temperature")
 plt.show()
 
 # %%
-summary = ex.summarise(rgan, by=["temperature"])
-summary["rGAN - uniform"] = summary["avg_optimal_auc"] - u.mean()
+summary = stats.summarise(rgan, "temperature")
+summary["rGAN - uniform"] = summary["val_selected_auc"] - uniform["val_selected_test_auc"].mean()
 save_table(summary, "fig10_temperature")
 summary[["temperature", "seeds", "avg_optimal_auc", "ci_low", "ci_high", "val_selected_auc", "rGAN - uniform"]]
 
 # %%
-best = summary.loc[summary["avg_optimal_auc"].idxmax()]
-inner = summary.iloc[1:-1]
-rises_then_falls = len(summary) >= 3 and best["temperature"] not in (summary["temperature"].min(), summary["temperature"].max())
-display(Markdown(
-    "### What this run says about the paper's claims\n"
-    f"- *best at T = 20*: our best T is {best['temperature']:g} (AUC {best['avg_optimal_auc']:.4f}) — "
-    + ("**supported**." if best["temperature"] == paper.BEST_TEMPERATURE else "**not supported**.") + "\n"
-    f"- *AUC rises then falls with T*: " + ("**supported** (an interior maximum)." if rises_then_falls else "**not supported** (the maximum is at an end of the sweep).")))
+display(Markdown(claims.markdown(claims.temperature(rgan))))

@@ -1,32 +1,54 @@
-"""Grids of configurations x seeds, an on-disk cache of finished runs, and summaries (SPEC §8).
+"""Grids of configurations x seeds on any executor, and the on-disk cache of finished runs.
 
-* :func:`run_grid` trains every (config, seed) not yet in the cache and returns one tidy
-  DataFrame, a row per epoch with a column per config field. Each finished run is stored as
-  ``<cache_dir>/<key>.parquet`` (written to a temp file, then renamed), keyed by a hash of the
-  full config, the dataset's fingerprint and the package version, so an interrupted grid
-  resumes where it stopped and runs shared between notebooks are computed once.
-* :func:`summarise`: per config, the paper's "average optimal AUC" (mean over seeds of each
-  run's best test AUC over epochs), the validation-selected test AUC (test AUC at the epoch of
-  best validation AUC), 95 % t-intervals over seeds, and RelaImpr (Eq. 21) against a base row.
+:func:`run_grid` trains every (config, seed) not yet in the cache and returns one tidy
+DataFrame: a row per epoch, the run's metrics (:func:`tacr.train.run`) beside a column per
+config field. Metric names never shadow config fields (checked when a run is stored).
+
+The cache: each finished run is ``<cache>/<key>.parquet`` (and ``<key>.scores.parquet`` with
+its raw scores when asked), written to a temporary file and renamed, so whichever process
+finishes a run writes it once and atomically, and an interrupted grid resumes where it stopped.
+The key hashes the full config (the thread count included: float sums differ between thread
+counts), the dataset's fingerprint, the package version and :data:`RUN_FORMAT`. An unreadable
+entry (a truncated file) is treated as missing, with a warning, and retrained; temporary files
+orphaned by a killed writer are removed.
+
+Where runs execute:
+
+* ``workers=1`` — in this process, one after another;
+* ``workers=k`` or ``"auto"`` — a local pool of k processes (spawned; each receives the data
+  once and dies with its parent). On a CUDA machine the processes share the GPU(s): worker i
+  uses GPU ``i % device_count``;
+* ``executor=`` any :class:`concurrent.futures.Executor`, e.g. Dask's
+  ``Client.get_executor()`` or a submitit executor (README recipes): each job carries a recipe
+  to reload the dataset (``tacr.data.load`` name and parameters, memoised per worker) or, for
+  data built in memory, the data itself; the worker checks the data's fingerprint before
+  training. Workers must see the cache folder (a shared file system).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from dataclasses import replace
+import sys
+import time
+import warnings
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import __version__
 from ._io import atomic_write
 from .batch import DeviceData, resolve_device
 from .data.schema import CTRData
-from .metrics import rela_impr
-from .train import TrainConfig, run
+from .train import TrainConfig, run, score_split
+
+#: Bump when the stored layout of a run changes (2: metric columns renamed so they never
+#: shadow config fields; per-run thread count in the key; game epochs).
+RUN_FORMAT = 2
+ORPHAN_SECONDS = 600  # temporary files older than this in the cache folder are a killed writer's
 
 
 def cache_dir(path=None) -> Path:
@@ -36,117 +58,157 @@ def cache_dir(path=None) -> Path:
 
 
 def run_key(config: TrainConfig, fingerprint: str) -> str:
-    payload = json.dumps({"config": config.key_fields(), "data": fingerprint, "version": __version__}, sort_keys=True)
+    payload = json.dumps({"config": config.key_fields(), "data": fingerprint, "version": __version__,
+                          "format": RUN_FORMAT}, sort_keys=True)
     return hashlib.sha1(payload.encode()).hexdigest()[:20]
 
 
-def run_grid(configs, seeds, data: CTRData, cache: str | Path | None = None, quiet: bool | None = None,
-             progress: bool = True, scores: bool = False, workers: int | str = 1) -> pd.DataFrame:
+# ------------------------------------------------------------------------------- the grid
+def run_grid(configs, seeds, data: CTRData, cache: str | Path | None = None, *, workers: int | str = 1,
+             executor: Executor | None = None, scores: bool = False, progress: bool = True,
+             quiet: bool | None = None) -> pd.DataFrame:
     """Every config x seed; cached runs are read, missing ones trained and cached.
 
-    ``configs`` is a list of :class:`TrainConfig` (their ``seed`` is replaced by each seed).
-    With ``scores=True`` each run also keeps the raw scores of every split under D's weights at
-    its best validation epoch (read them with :func:`load_scores`), for calibration.
-    ``workers`` > 1 (or ``"auto"``: one per CPU core) trains missing CPU runs in parallel
-    processes with ``cores // workers`` torch threads each; small models train faster as two
-    one-thread runs than as one two-thread run. Results are identical for the same seed and
-    thread count.
+    Args:
+        configs: :class:`TrainConfig` objects (their ``seed`` is replaced by each seed).
+        seeds: the seeds.
+        data: the dataset.
+        cache: the cache folder (default ``$TACR_CACHE`` or ``.cache/runs``).
+        workers: processes of a local pool (``"auto"``: CPU cores // threads per run, or one per
+            GPU... see the module docstring); ignored when ``executor`` is given.
+        executor: any ``concurrent.futures.Executor`` to run the missing runs on.
+        scores: also keep each run's raw scores of every split under D's weights at its best
+            validation epoch (:func:`load_scores`), e.g. for calibration.
+    Returns:
+        One row per epoch of every run, in the order of ``configs`` x ``seeds``.
     """
     from tqdm.auto import tqdm
 
+    if not len(seeds):
+        raise ValueError("run_grid: no seeds given")
     folder = cache_dir(cache)
+    _remove_orphans(folder)
     fingerprint = data.fingerprint()
     jobs = [replace(c, seed=int(s)) for c in configs for s in seeds]
     keys = [run_key(cfg, fingerprint) for cfg in jobs]
-
-    def cached(key):
-        return (folder / f"{key}.parquet").exists() and (not scores or (folder / f"{key}.scores.parquet").exists())
-
-    missing = [(cfg, key) for cfg, key in zip(jobs, keys) if not cached(key)]
-    missing = list({key: (cfg, key) for cfg, key in missing}.values())
-    n_workers = _n_workers(workers, missing)
+    missing = {k: cfg for cfg, k in zip(jobs, keys) if not _cached(folder, k, scores)}
     bar = tqdm(total=len(jobs), desc="runs", disable=not progress, leave=True)
     bar.update(len(jobs) - len(missing))
-    if n_workers > 1:
-        _train_parallel(missing, data, folder, scores, n_workers, bar)
+    n_workers = 1 if executor is not None else _n_workers(workers, list(missing.values()))
+    if missing and executor is not None:
+        ref = DataRef.of(data)
+        _drain({executor.submit(train_and_cache, cfg, k, str(folder), scores, ref): cfg for k, cfg in missing.items()}, bar)
+    elif missing and n_workers > 1:
+        _train_in_pool(missing, data, folder, scores, n_workers, bar)
     else:
-        device_data = {}
-        for cfg, key in missing:
+        device_data: dict = {}
+        for k, cfg in missing.items():
             bar.set_postfix_str(f"{cfg.model}+{cfg.sampler} seed {cfg.seed}")
-            _train_and_cache(cfg, key, data, folder, scores, quiet, device_data)
+            _train_and_cache(cfg, k, data, folder, scores, quiet, device_data)
             bar.update(1)
     bar.close()
-    frames = [pd.read_parquet(folder / f"{key}.parquet") for key in keys]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frames = [_read_run(folder, k) for k in keys]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _cached(folder: Path, key: str, scores: bool) -> bool:
+    path = folder / f"{key}.parquet"
+    if not path.exists():
+        return False
+    try:
+        import pyarrow.parquet as pq
+
+        pq.read_metadata(path)
+        if scores:
+            if not (folder / f"{key}.scores.parquet").exists():
+                return False
+            pq.read_metadata(folder / f"{key}.scores.parquet")
+    except Exception as exc:  # truncated or corrupt: retrain
+        warnings.warn(f"tacr run cache: unreadable entry {path.name} ({type(exc).__name__}: {exc}); retraining it")
+        for p in (path, folder / f"{key}.scores.parquet"):
+            p.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _read_run(folder: Path, key: str) -> pd.DataFrame:
+    return pd.read_parquet(folder / f"{key}.parquet")
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Temporary files of killed writers (``.<name>.parquet.*``, see :func:`tacr._io.atomic_write`)."""
+    now = time.time()
+    for p in folder.glob(".*.parquet*"):
+        try:
+            if now - p.stat().st_mtime > ORPHAN_SECONDS:
+                p.unlink()
+        except OSError:
+            pass
+
+
+def _drain(futures: dict, bar) -> None:
+    try:
+        for fut in as_completed(futures):
+            fut.result()
+            cfg = futures[fut]
+            bar.set_postfix_str(f"done {cfg.model}+{cfg.sampler} seed {cfg.seed}")
+            bar.update(1)
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
 
 
 def _n_workers(workers, missing) -> int:
-    if not missing:
+    if not missing or workers in (1, "1"):
         return 1
-    if any(resolve_device(cfg.device).type != "cpu" for cfg, _ in missing):
-        return 1  # one accelerator: runs go one after another
-    n = (os.cpu_count() or 1) if workers == "auto" else int(workers)
-    return max(1, min(n, len(missing)))
+    if workers == "auto":
+        devices = {resolve_device(cfg.device).type for cfg in missing}
+        if devices == {"cpu"}:
+            threads = max(cfg.threads for cfg in missing)
+            workers = max(1, (os.cpu_count() or 1) // threads)
+        else:
+            workers = 2 * _cuda_count()  # two processes per GPU keep a small model's GPU busy
+    return max(1, min(int(workers), len(missing)))
 
 
-def _train_and_cache(cfg: TrainConfig, key: str, data: CTRData, folder: Path, scores: bool, quiet, device_data: dict):
+def _cuda_count() -> int:
+    import torch
+
+    return max(torch.cuda.device_count(), 1) if torch.cuda.is_available() else 1
+
+
+# ------------------------------------------------------------------------------- one run
+def _train_and_cache(cfg: TrainConfig, key: str, data: CTRData, folder: Path, scores: bool, quiet,
+                     device_data: dict) -> str:
     dev = resolve_device(cfg.device)
     if dev not in device_data:
         device_data[dev] = DeviceData(data, dev)
     df, parts = run(cfg, data, quiet=quiet, device_data=device_data[dev], return_models=True)
     if scores:
-        table = _split_scores(parts)
+        table = _split_scores(parts, cfg)
         atomic_write(folder / f"{key}.scores.parquet", lambda tmp: table.to_parquet(tmp, index=False))
-    for name, value in cfg.key_fields().items():
+    config = cfg.key_fields()
+    clash = sorted(set(config) & set(df.columns))
+    if clash:
+        raise RuntimeError(f"run metrics {clash} shadow config fields of the same name; rename the metrics")
+    for name, value in config.items():
         df[name] = value
     df["run_key"] = key
     df["dataset"] = data.name
     atomic_write(folder / f"{key}.parquet", lambda tmp: df.to_parquet(tmp, index=False))
-    return df
-
-
-_WORKER: dict = {}
-
-
-def _init_worker(data: CTRData, threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    _WORKER.update(data=data, device_data={})
-
-
-def _worker_job(cfg: TrainConfig, key: str, folder: str, scores: bool) -> str:
-    _train_and_cache(cfg, key, _WORKER["data"], Path(folder), scores, True, _WORKER["device_data"])
     return key
 
 
-def _train_parallel(missing, data: CTRData, folder: Path, scores: bool, n_workers: int, bar) -> None:
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    threads = max(1, (os.cpu_count() or 1) // n_workers)
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker, initargs=(data, threads)) as pool:
-        futures = {pool.submit(_worker_job, cfg, key, str(folder), scores): cfg for cfg, key in missing}
-        try:
-            for fut in as_completed(futures):
-                fut.result()
-                cfg = futures[fut]
-                bar.set_postfix_str(f"done {cfg.model}+{cfg.sampler} seed {cfg.seed}")
-                bar.update(1)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-
-
-def _split_scores(parts) -> pd.DataFrame:
-    from .train import score_split
-
+def _split_scores(parts, cfg: TrainConfig) -> pd.DataFrame:
     D, dd = parts["D"], parts["device_data"]
     if parts["best_valid_state"] is not None:
         D.load_state_dict(parts["best_valid_state"])
-    frames = [pd.DataFrame({"split": name, "score": score_split(D, dd[name])}) for name in ("train", "valid", "test")]
+    from .train import torch_threads
+
+    with torch_threads(cfg.threads):
+        frames = [pd.DataFrame({"split": name, "score": score_split(D, dd[name], cfg.eval_batch_size)})
+                  for name in ("train", "valid", "test")]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -160,87 +222,127 @@ def load_scores(config: TrainConfig, data: CTRData, cache: str | Path | None = N
     return {name: g["score"].to_numpy() for name, g in df.groupby("split", sort=False)}
 
 
-CONFIG_COLUMNS = [f for f in TrainConfig.__dataclass_fields__ if f not in ("seed", "device", "eval_batch_size")]
+# ------------------------------------------------------------------------------- remote jobs
+@dataclass
+class DataRef:
+    """How a worker gets the dataset: a ``tacr.data.load`` recipe when the data came from one
+    unchanged (cheap to send; the worker loads it once and memoises it), else the data itself."""
+
+    fingerprint: str
+    recipe: dict | None = None
+    data: CTRData | None = None
+
+    @classmethod
+    def of(cls, data: CTRData) -> "DataRef":
+        recipe = getattr(data, "_recipe", None)
+        return cls(data.fingerprint(), recipe=recipe, data=None if recipe else data)
+
+    def load(self) -> CTRData:
+        if self.data is not None:
+            return self.data
+        key = json.dumps(self.recipe, sort_keys=True, default=str)
+        if key not in _WORKER_DATA:
+            from .data import load
+
+            _WORKER_DATA.clear()
+            _WORKER_DATA[key] = load(self.recipe["name"], **self.recipe["params"])
+        data = _WORKER_DATA[key]
+        if data.fingerprint() != self.fingerprint:
+            raise RuntimeError(f"worker loaded {self.recipe} with fingerprint {data.fingerprint()}, expected "
+                               f"{self.fingerprint}: the data changed on disk or differs between machines")
+        return data
 
 
-def t_interval(values, level: float = 0.95) -> tuple[float, float]:
-    """Two-sided t-interval of the mean over seeds (NaN for fewer than two values)."""
-    values = np.asarray(values, dtype=float)
-    n = len(values)
-    if n < 2:
-        return float("nan"), float("nan")
-    half = stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
-    return float(values.mean() - half), float(values.mean() + half)
+_WORKER_DATA: dict = {}
+_WORKER_DEVICE_DATA: dict = {}
 
 
-def per_run(df: pd.DataFrame, by=None) -> pd.DataFrame:
-    """One row per run: best test AUC over epochs (the paper's metric) and the test AUC at the
-    epoch of best validation AUC."""
-    by = list(by or CONFIG_COLUMNS)
-    rows = []
-    for key, g in df.groupby(by + ["seed"], dropna=False, sort=False):
-        g = g.sort_values("epoch")
-        best = g.loc[g["test_auc"].idxmax()]
-        sel = g.loc[g["valid_auc"].idxmax()]
-        rows.append({**dict(zip(by + ["seed"], key)), "best_test_auc": best["test_auc"], "best_epoch": int(best["epoch"]),
-                     "val_selected_test_auc": sel["test_auc"], "selected_epoch": int(sel["epoch"]),
-                     "final_test_auc": g["test_auc"].iloc[-1]})
-    return pd.DataFrame(rows)
+def train_and_cache(cfg: TrainConfig, key: str, folder: str, scores: bool, ref: DataRef) -> str:
+    """One run on a worker of any executor: load (memoised), train, write the cache entry."""
+    data = ref.load()
+    store = _WORKER_DEVICE_DATA.setdefault(ref.fingerprint, {})
+    if len(_WORKER_DEVICE_DATA) > 1:  # keep one dataset on the device
+        for other in [f for f in _WORKER_DEVICE_DATA if f != ref.fingerprint]:
+            del _WORKER_DEVICE_DATA[other]
+    return _train_and_cache(cfg, key, data, Path(folder), scores, True, store)
 
 
-def summarise(df: pd.DataFrame, by=None, base: dict | None = None, level: float = 0.95) -> pd.DataFrame:
-    """Per config (the ``by`` columns): mean over seeds of the best and the validation-selected
-    test AUC with ``level`` t-intervals, and RelaImpr against the ``base`` row (a dict of
-    ``by`` values, e.g. ``{"sampler": "uniform"}``)."""
-    by = list(by or CONFIG_COLUMNS)
-    runs = per_run(df, by)
-    rows = []
-    for key, g in runs.groupby(by, dropna=False, sort=False):
-        key = key if isinstance(key, tuple) else (key,)
-        lo, hi = t_interval(g["best_test_auc"], level)
-        vlo, vhi = t_interval(g["val_selected_test_auc"], level)
-        rows.append({**dict(zip(by, key)), "seeds": len(g),
-                     "avg_optimal_auc": g["best_test_auc"].mean(), "ci_low": lo, "ci_high": hi,
-                     "val_selected_auc": g["val_selected_test_auc"].mean(), "val_ci_low": vlo, "val_ci_high": vhi,
-                     "best_epoch_mean": g["best_epoch"].mean()})
-    out = pd.DataFrame(rows)
-    if base is not None and len(out):
-        mask = np.ones(len(out), dtype=bool)
-        for col, value in base.items():
-            mask &= out[col].to_numpy() == value
-        if mask.sum() != 1:
-            raise ValueError(f"base {base} matches {int(mask.sum())} rows of the summary, need exactly 1")
-        b = out[mask].iloc[0]
-        for col, metric in (("relaimpr_pct", "avg_optimal_auc"), ("val_relaimpr_pct", "val_selected_auc")):
-            # Eq. 21 is undefined against a base at chance (AUC 0.5): NaN, not an error
-            out[col] = np.nan if b[metric] == 0.5 else rela_impr(out[metric].to_numpy(), b[metric])
-    return out
+# ------------------------------------------------------------------------------- the local pool
+def _init_worker(data: CTRData, gpu_slots: list) -> None:
+    """Pool initialiser: die with the parent (Linux), pin a GPU, keep the data."""
+    _die_with_parent()
+    import multiprocessing as mp
+
+    import torch
+
+    ident = mp.current_process()._identity
+    if gpu_slots and torch.cuda.is_available():
+        torch.cuda.set_device(gpu_slots[(ident[0] - 1) % len(gpu_slots)] if ident else gpu_slots[0])
+    _WORKER_DATA.clear()
+    _WORKER_DATA["pool"] = data
 
 
-def base_config(profile: str = "quick", **overrides) -> TrainConfig:
-    """The training defaults of a profile: ``paper`` is SPEC §6 to the letter (50 epochs, C=35);
-    ``quick`` and ``smoke`` shorten the run to fit a 2-core CPU."""
-    presets = {
-        "smoke": dict(epochs=2, n_candidates=8, pretrain_epochs=1, tau_positives=16),
-        "quick": dict(epochs=6, n_candidates=20, pretrain_epochs=1),
-        "paper": dict(epochs=50, n_candidates=35, pretrain_epochs=2),
-    }
-    if profile not in presets:
-        raise ValueError(f"unknown profile {profile!r}; choose from {sorted(presets)}")
-    return TrainConfig(**{**presets[profile], **overrides})
+def _pool_job(cfg: TrainConfig, key: str, folder: str, scores: bool) -> str:
+    data = _WORKER_DATA["pool"]
+    return _train_and_cache(cfg, key, data, Path(folder), scores, True, _WORKER_DEVICE_DATA.setdefault("pool", {}))
 
 
-def notebook_setup(dataset="synthetic", data_dir=None, data_params=None, profile="quick", device="auto",
-                   epochs=None, **overrides):
-    """What every study notebook starts with: the data, the profile's base config and the
-    simulator's oracle test AUC (None for real data)."""
-    from .data import load_dataset
-    from .plots import setup_style
+def _die_with_parent() -> None:
+    """Ask the kernel to send SIGTERM to this process when its parent dies (Linux prctl)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
 
-    setup_style()
-    data = load_dataset(dataset, data_dir, data_params, profile)
-    if epochs is not None:
-        overrides["epochs"] = int(epochs)
-    base = base_config(profile, device=device, **overrides)
-    oracle = data.info.get("oracle_auc", {}).get("test")
-    return data, base, oracle
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+GUARD_HINT = ("run_grid(workers > 1) starts worker processes that import your script again: put the script's "
+              "top-level code under `if __name__ == \"__main__\":`, or use workers=1")
+
+
+def _check_main_guard() -> None:
+    """Refuse a process pool started from a script's top level outside ``if __name__ ==
+    "__main__":`` (each spawned worker would run the script again and the pool would hang)."""
+    import ast
+    import inspect
+
+    main = sys.modules.get("__main__")
+    if getattr(main, "__name__", "") == "__mp_main__":  # we are such a worker
+        raise RuntimeError(GUARD_HINT)
+    path = getattr(main, "__file__", None)
+    if not path or not str(path).endswith(".py"):
+        return  # interactive, a notebook kernel, python -c
+    for frame in inspect.stack(context=0):
+        if frame.function == "<module>" and frame.frame.f_globals.get("__name__") == "__main__" and \
+                os.path.abspath(frame.filename) == os.path.abspath(path):
+            try:
+                tree = ast.parse(Path(path).read_text())
+            except (OSError, SyntaxError):
+                return
+            for node in ast.walk(tree):
+                if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) and \
+                        node.lineno <= frame.lineno <= (node.end_lineno or node.lineno):
+                    return
+            raise RuntimeError(GUARD_HINT)
+
+
+def _train_in_pool(missing: dict, data: CTRData, folder: Path, scores: bool, n_workers: int, bar) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    _check_main_guard()
+    gpu = sorted({resolve_device(c.device).type for c in missing.values()} - {"cpu"})
+    slots = list(range(_cuda_count())) if gpu else []
+    ctx = mp.get_context("spawn")
+    try:
+        with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker, initargs=(data, slots)) as pool:
+            _drain({pool.submit(_pool_job, cfg, k, str(folder), scores): cfg for k, cfg in missing.items()}, bar)
+    except BrokenProcessPool as exc:
+        raise RuntimeError("a run_grid worker process died. If this is a script, guard its top-level code with "
+                           "`if __name__ == \"__main__\":`; otherwise the worker may have run out of memory") from exc

@@ -1,8 +1,8 @@
 """The paper's reported numbers (SPEC §9) and helpers that set ours beside them.
 
 Numbers are the paper's AUCs per dataset: in-station-Sep, out-station-Jul, out-station-May.
-Nothing here changes our results; it only puts them next to the paper's and words the
-comparison from the numbers (:func:`verdict`).
+Nothing here changes or judges our results: it only puts them next to the paper's. Verdicts
+are :mod:`tacr.claims`'s.
 """
 from __future__ import annotations
 
@@ -65,31 +65,3 @@ def beside_paper(summary: pd.DataFrame, key: str, table: dict, base: str, labels
             "ours val-sel. RelaImpr (%)": r.get("val_relaimpr_pct", np.nan),
         })
     return pd.DataFrame(rows)
-
-
-def support(a_mean: float, a_low: float, b_mean: float, b_high: float) -> str:
-    """Does "a beats b" hold? ``"supported"`` when a's 95 % interval lies above b's, ``"weakly
-    supported"`` for a higher mean inside the noise, ``"not supported"`` otherwise."""
-    if a_mean <= b_mean:
-        return "not supported"
-    return "supported" if a_low > b_high else "weakly supported"
-
-
-def verdict(summary: pd.DataFrame, key: str, better: str, worse: str, labels: dict | None = None,
-            metric: str = "avg_optimal_auc") -> tuple[bool, str]:
-    """Does our run support "``better`` beats ``worse``"? Returns (supported, sentence).
-
-    "supported" when the 95 % intervals over seeds do not overlap, "weakly supported" for a
-    higher mean inside the noise, "not supported" otherwise.
-    """
-    labels = labels or {}
-    a = summary.set_index(key).loc[better]
-    b = summary.set_index(key).loc[worse]
-    lo_col, hi_col = ("ci_low", "ci_high") if metric == "avg_optimal_auc" else ("val_ci_low", "val_ci_high")
-    diff = a[metric] - b[metric]
-    level = support(a[metric], a[lo_col], b[metric], b[hi_col])
-    la, lb = labels.get(better, better), labels.get(worse, worse)
-    numbers = f"{la} {a[metric]:.4f} vs {lb} {b[metric]:.4f} ({diff:+.4f})"
-    reason = {"supported": ", 95 % intervals apart",
-              "weakly supported": ", a higher mean within the seeds' noise (intervals overlap)"}.get(level, "")
-    return level != "not supported", f"**{level}**: {numbers}{reason}"

@@ -1,8 +1,10 @@
 """The shared figure style and output helpers of the notebooks.
 
-Figures go to ``figures/`` at the repository root (or ``$TACR_FIGURES``), as PNG with stable
-names; tables as Markdown and CSV beside them. Every write is atomic (temp file, then rename),
-so an interrupted run never leaves half a figure.
+Figures go to the study's figure folder (``figures/`` for the default study, see
+:func:`tacr.study.figures_folder`; ``$TACR_FIGURES`` overrides), as PNG with stable names;
+tables as Markdown and CSV beside them for people, and as parquet (:func:`save_data`) for
+:mod:`tacr.report`, which never parses the display text. Every write is atomic (temp file,
+then rename), so an interrupted run never leaves half a figure.
 """
 from __future__ import annotations
 
@@ -22,8 +24,17 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+_FIGURES: list[Path] = []
+
+
+def set_figures_dir(path) -> None:
+    """Where this process's figures and tables go (set by :func:`tacr.study.setup`)."""
+    _FIGURES[:] = [Path(path)]
+
+
 def figures_dir() -> Path:
-    path = Path(os.environ.get("TACR_FIGURES", repo_root() / "figures"))
+    path = Path(os.environ["TACR_FIGURES"]) if os.environ.get("TACR_FIGURES") else (
+        _FIGURES[0] if _FIGURES else repo_root() / "figures")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -52,6 +63,12 @@ def save_table(df: pd.DataFrame, name: str, floatfmt: str = ".4f") -> Path:
     return atomic_write(figures_dir() / f"{name}.md", lambda tmp: Path(tmp).write_text(md + "\n"))
 
 
+def save_data(df: pd.DataFrame, name: str) -> Path:
+    """Save ``df`` as ``figures/<name>.parquet`` atomically: the machine-readable table that
+    :mod:`tacr.report` reads (per-run metrics, sweeps)."""
+    return atomic_write(figures_dir() / f"{name}.parquet", lambda tmp: df.to_parquet(tmp, index=False))
+
+
 def oracle_line(ax, value: float | None, label: str = "oracle AUC (true p_click)"):
     """Draw the simulator's ceiling as a dashed line (no-op for real data)."""
     if value is not None and np.isfinite(value):
@@ -78,7 +95,7 @@ def sweep_against_baseline(ax, runs: pd.DataFrame, x: str, baseline: pd.Series, 
     not depend on the swept value (its mean as a line, its 95 % t-interval as a band)."""
     import seaborn as sns
 
-    from .experiments import t_interval
+    from .stats import t_interval
 
     sns.lineplot(data=runs, x=x, y=y, marker="o", errorbar=("ci", 95), seed=0, label=label, ax=ax)
     ax.axhline(baseline.mean(), color="tab:orange", label=f"{baseline_label} = {baseline.mean():.4f}")

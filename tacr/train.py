@@ -1,20 +1,26 @@
-"""Training (SPEC §4, §6): losses, schedules, the epoch loop and per-epoch metrics.
+"""Training (SPEC §4, §6): the discriminator's updates and the plain epoch loop.
 
-* Eq. (7) pointwise and Eq. (8)/(9) pairwise hinge losses (:mod:`tacr.losses`), margin γ = 1.0;
-* Adam (β 0.9/0.999, ε 1e-8), lr D 0.02 and G 0.01, both halved every 10 epochs; 30 steps an
-  epoch with a batch of |positives| / 30 (|all rows| / 30 for logistic regression);
-* adversarial samplers: steps alternate D, G (``d_steps_per_g`` D steps per G step, SPEC
-  Decision), after ``pretrain_epochs`` epochs of pre-training (Algorithm 1, line 1) that count
-  towards ``epochs``, so every sampler gets the same number of epochs.
+* :class:`Critic` — the discriminator D, its Adam optimiser (β 0.9/0.999, ε 1e-8, lr 0.02
+  halved every 10 epochs) and its two updates: Eq. (7) pointwise and Eq. (8)/(9) pairwise
+  hinge (:mod:`tacr.losses`, margin γ = 1.0);
+* :func:`run` — one configuration: each epoch asks the sampler for its batches (30 by default,
+  positives or all rows) and calls ``sampler.step`` on each; the sampler picks negatives and
+  calls the critic's update (the adversarial samplers also train their generator there:
+  Algorithm 1 is in :mod:`tacr.samplers.adversarial`). After each epoch D scores the validation
+  and test splits.
 
-``run(config, data)`` returns a tidy DataFrame, one row per epoch: test and validation AUC,
-losses, mean reward, temperature and, for adversarial samplers, the Kendall tau of Fig. 8.
+``run(config, data)`` returns a tidy DataFrame, one row per epoch: test and validation AUC, D's
+mean loss and step count, the learning rate, timings, and the sampler's statistics (for
+adversarial samplers: G steps and loss, mean reward, the policy temperature in force, Kendall
+tau of Fig. 8, whether the epoch was pre-training and the game epoch). Metric columns never
+share a name with a :class:`TrainConfig` field, so a results table can carry both.
 """
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,40 +28,34 @@ import torch
 
 from . import models as models_mod
 from . import samplers as samplers_mod
-from .batch import DeviceData, DeviceSplit, resolve_device
+from .batch import Batch, DeviceData, DeviceSplit, resolve_device
 from .data.schema import CTRData
-from .losses import hinge_loss, pointwise_loss  # noqa: F401  (public here too)
+from .losses import hinge_loss, lr_at, pointwise_loss  # noqa: F401  (public here too)
 from .metrics import auc
+from .samplers import SamplerConfig
+
+#: Per-epoch columns of the adversarial samplers (NaN for the others).
+SAMPLER_COLUMNS = ("g_loss", "mean_reward", "policy_temperature", "tau_penalty", "tau_random", "g_pretrain_loss",
+                   *samplers_mod.POLICY_COLUMNS)
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Every knob of one training run (model, sampler, schedule, seed)."""
+class TrainConfig(SamplerConfig):
+    """Every knob of one training run: the sampler's (inherited from :class:`SamplerConfig`,
+    the one place their defaults live), the model, the schedule, the seed and the device."""
 
     model: str = "time_aware"  # time_aware, gru, din, gru_attention
     sampler: str = "rgan"  # lr, under, user_fixed, uniform, irgan, irgan_pp, rgan
     epochs: int = 10
     steps_per_epoch: int = 30
     lr_d: float = 0.02
-    lr_g: float = 0.01
-    lr_halve_every: int = 10
-    margin: float = 1.0
-    # sampler knobs (SPEC §5-6)
-    n_candidates: int = 35
-    temperature: float = 20.0
-    temperature_decay: float = 0.98
-    lambda_i: float = 3.0
-    lambda_h: float = 5.0
-    reward: str = "both"
-    under_ratio: int = 5
-    pretrain_epochs: int = 1
-    d_steps_per_g: int = 1
-    tau_positives: int = 64
     seed: int = 0
+    threads: int = 1  # torch CPU threads of the run (float sums differ between thread counts)
     device: str = "auto"
     eval_batch_size: int = 32768
 
     def __post_init__(self):
+        super().__post_init__()
         if self.model not in models_mod.MODEL_NAMES:
             raise ValueError(f"unknown model {self.model!r}; choose from {models_mod.MODEL_NAMES}")
         if self.sampler not in samplers_mod.SAMPLERS:
@@ -66,10 +66,8 @@ class TrainConfig:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         if self.pretrain_epochs < 0 or self.d_steps_per_g < 1:
             raise ValueError("pretrain_epochs must be >= 0 and d_steps_per_g >= 1")
-
-    def sampler_config(self) -> samplers_mod.SamplerConfig:
-        names = {f.name for f in fields(samplers_mod.SamplerConfig)}
-        return samplers_mod.SamplerConfig(**{k: v for k, v in asdict(self).items() if k in names})
+        if self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads}")
 
     def key_fields(self) -> dict:
         """The fields that change results (device and evaluation batch size do not)."""
@@ -79,9 +77,50 @@ class TrainConfig:
         return d
 
 
-def lr_at(base_lr: float, epoch: int, halve_every: int = 10) -> float:
-    """Learning rate of epoch ``epoch`` (1-based): halved every ``halve_every`` epochs."""
-    return base_lr * 0.5 ** ((epoch - 1) // halve_every)
+class Critic:
+    """The discriminator D with its optimiser and its two updates, as samplers call them.
+
+    Args:
+        model: D (any model of :mod:`tacr.models`).
+        config: the run's :class:`TrainConfig` (``lr_d``, ``lr_halve_every``, ``margin``).
+    """
+
+    def __init__(self, model: torch.nn.Module, config: TrainConfig):
+        self.model = model
+        self.config = config
+        self.opt = torch.optim.Adam(model.parameters(), lr=config.lr_d, betas=(0.9, 0.999), eps=1e-8)
+        self.losses: list[float] = []
+
+    def start_epoch(self, epoch: int) -> float:
+        """Set the epoch's learning rate (halved every ``lr_halve_every`` epochs); returns it."""
+        lr = lr_at(self.config.lr_d, epoch, self.config.lr_halve_every)
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+        return lr
+
+    def pairwise(self, pos: Batch, neg: Batch) -> float:
+        """Eq. (8): hinge on (positive, negative) pairs, one model pass over both."""
+        s_pos, s_neg = self.model(pos.cat(neg)).score.split([len(pos), len(neg)])
+        return self._update(hinge_loss(s_pos, s_neg, self.config.margin))
+
+    def pointwise(self, batch: Batch) -> float:
+        """Eq. (7): binary cross-entropy on the rows of ``batch``."""
+        return self._update(pointwise_loss(self.model(batch).score, batch.label))
+
+    def _update(self, loss: torch.Tensor) -> float:
+        if not torch.isfinite(loss):
+            raise FloatingPointError("non-finite discriminator loss")
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.losses.append(loss.item())
+        return self.losses[-1]
+
+    def stats(self) -> dict:
+        """The epoch's mean loss and number of updates; reset after reading."""
+        out = {"d_loss": float(np.mean(self.losses)) if self.losses else float("nan"), "d_steps": len(self.losses)}
+        self.losses = []
+        return out
 
 
 @torch.no_grad()
@@ -101,72 +140,62 @@ def _progress(total: int, desc: str, quiet: bool | None):
     return tqdm(total=total, desc=desc, disable=disable, leave=False)
 
 
+@contextmanager
+def torch_threads(n: int):
+    """Run a block with ``n`` torch CPU threads, restoring the previous count after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_data: DeviceData | None = None,
         return_models: bool = False):
     """Train one configuration; one row per epoch (see the module docstring).
 
     ``device_data`` lets several runs share the data already moved to the device. With
     ``return_models`` it returns ``(df, {"D", "G", "best_valid_state", "device_data"})``, the
-    state being D's weights at the epoch of best validation AUC.
+    state being D's weights at the epoch of best validation AUC. The run uses
+    ``config.threads`` torch threads whatever the caller's setting, so the same config gives
+    the same numbers on every path (a worker pool, a single process, a resumed grid).
     """
+    with torch_threads(config.threads):
+        return _run(config, data, quiet, device_data, return_models)
+
+
+def _run(config, data, quiet, device_data, return_models):
     device = resolve_device(config.device)
     dd = device_data if device_data is not None and device_data.device == device else DeviceData(data, device)
     train, valid, test = dd["train"], dd["valid"], dd["test"]
     torch.manual_seed(config.seed)
     gen = torch.Generator(device=device).manual_seed(config.seed)
-    D = models_mod.build(config.model, dd.spec).to(device)
-    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=(0.9, 0.999), eps=1e-8)
-    extra = {}
-    if samplers_mod.SAMPLERS[config.sampler].adversarial:
-        extra = {"discriminator": D, "gen_model": models_mod.build(config.model, dd.spec).to(device)}
-    sampler = samplers_mod.build(config.sampler, train, config.sampler_config(), gen, config.steps_per_epoch, **extra)
-    uniform = samplers_mod.build("uniform", train, config.sampler_config(), gen, config.steps_per_epoch)
+    critic = Critic(models_mod.build(config.model, dd.spec).to(device), config)
+    adversarial = samplers_mod.SAMPLERS[config.sampler].adversarial
+    G = models_mod.build(config.model, dd.spec).to(device) if adversarial else None
+    sampler = samplers_mod.build(config.sampler, train, config, gen, config.steps_per_epoch, critic=critic, gen_model=G)
+    D = critic.model
 
     test_labels, valid_labels = test.label.cpu().numpy(), valid.label.cpu().numpy()
     rows, best_valid, best_state = [], -np.inf, None
     bar = _progress(config.epochs, f"{config.model}+{config.sampler} seed {config.seed}", quiet)
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
-        scale = lr_at(1.0, epoch, config.lr_halve_every)
-        for group in opt_d.param_groups:
-            group["lr"] = config.lr_d * scale
-        pretraining = sampler.adversarial and epoch <= config.pretrain_epochs
-        sampler.start_epoch(epoch, game_epoch=epoch - config.pretrain_epochs, lr_scale=scale)
-        d_losses, g_steps = [], 0
+        lr = critic.start_epoch(epoch)
+        sampler.start_epoch(epoch)
         D.train()
-        for step, batch_rows in enumerate(sampler.epoch_batches(epoch)):
-            where = f"at epoch {epoch}, step {step + 1} ({config.model} + {config.sampler}, seed {config.seed})"
-            if sampler.adversarial and not pretraining and step % (config.d_steps_per_g + 1) == config.d_steps_per_g:
-                try:
-                    sampler.g_step(train.batch(batch_rows))
-                except FloatingPointError as exc:
-                    raise FloatingPointError(f"{exc} {where}") from exc
-                g_steps += 1
-                continue
-            if sampler.loss == "pointwise":
-                b = train.batch(sampler.pointwise_rows(batch_rows))
-                loss = pointwise_loss(D(b).score, b.label)
-            else:
-                pos = train.batch(batch_rows)
-                neg = uniform.negatives(pos) if pretraining else sampler.negatives(pos)
-                s_pos, s_neg = D(pos.cat(neg)).score.split([len(pos), len(neg)])  # one pass over both
-                loss = hinge_loss(s_pos, s_neg, config.margin)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"non-finite discriminator loss {where}")
-            opt_d.zero_grad(set_to_none=True)
-            loss.backward()
-            opt_d.step()
-            d_losses.append(loss.item())
-            if pretraining:
-                try:
-                    sampler.pretrain_step(pos)
-                except FloatingPointError as exc:
-                    raise FloatingPointError(f"{exc} {where}") from exc
+        for step, batch_rows in enumerate(sampler.epoch_batches(epoch), start=1):
+            try:
+                sampler.step(batch_rows)
+            except FloatingPointError as exc:
+                raise FloatingPointError(f"{exc} at epoch {epoch}, step {step} "
+                                         f"({config.model} + {config.sampler}, seed {config.seed})") from exc
         train_seconds = time.perf_counter() - started
         test_scores = score_split(D, test, config.eval_batch_size)
         valid_scores = score_split(D, valid, config.eval_batch_size)
-        row = {"epoch": epoch, "test_auc": auc(test_labels, test_scores), "valid_auc": auc(valid_labels, valid_scores), "d_loss": float(np.mean(d_losses)),
-               "d_steps": len(d_losses), "g_steps": g_steps, "lr_d": config.lr_d * scale, "pretraining": pretraining,
+        row = {"epoch": epoch, "test_auc": auc(test_labels, test_scores), "valid_auc": auc(valid_labels, valid_scores),
+               **critic.stats(), "g_steps": 0, "d_lr": lr, "pretraining": False, "game_epoch": epoch,
                "train_seconds": train_seconds, "epoch_seconds": time.perf_counter() - started}
         row.update(sampler.stats())
         rows.append(row)
@@ -177,9 +206,9 @@ def run(config: TrainConfig, data: CTRData, quiet: bool | None = None, device_da
         bar.set_postfix(test_auc=f"{row['test_auc']:.4f}", valid_auc=f"{row['valid_auc']:.4f}")
     bar.close()
     df = pd.DataFrame(rows)
-    for col in ("g_loss", "reward", "temperature", "tau_penalty", "tau_random", "g_pretrain_loss"):
+    for col in SAMPLER_COLUMNS:
         if col not in df:
             df[col] = np.nan
     if return_models:
-        return df, {"D": D, "G": extra.get("gen_model"), "best_valid_state": best_state, "device_data": dd}
+        return df, {"D": D, "G": G, "best_valid_state": best_state, "device_data": dd}
     return df

@@ -1,4 +1,5 @@
-"""tacr.experiments: the run cache (resume, atomic writes, keys) and summaries (SPEC §8)."""
+"""tacr.experiments (the run cache: resume, atomic writes, keys, executors) and tacr.stats'
+summaries (SPEC §8)."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,7 +11,9 @@ import torch
 from scipy import stats
 
 import tacr.experiments as ex
-from tacr.experiments import base_config, per_run, run_grid, run_key, summarise
+from tacr.experiments import run_grid, run_key
+from tacr.stats import config_columns, per_run, summarise
+from tacr.study import base_config
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -66,7 +69,7 @@ def test_grid_caches_each_run_as_parquet(cached, mini):
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{k}.parquet" for k in keys)  # no temp files left
     assert len(df) == 4 * 2  # 4 runs x 2 epochs
     assert set(df["run_key"]) == set(keys)
-    for col in ex.CONFIG_COLUMNS + ["seed", "epoch", "test_auc", "valid_auc", "dataset"]:
+    for col in config_columns(df) + ["seed", "epoch", "test_auc", "valid_auc", "dataset", "threads", "n_candidates"]:
         assert col in df, col
     assert sorted(df.groupby(["lr_d", "seed"]).size().to_dict().items()) == [((0.01, 0), 2), ((0.01, 1), 2),
                                                                              ((0.02, 0), 2), ((0.02, 1), 2)]
@@ -195,7 +198,7 @@ def test_per_run_best_and_validation_selected():
 
 def test_summarise_means_intervals_and_relaimpr():
     df = hand_frame()
-    out = summarise(df, by=["sampler"], base={"sampler": "uniform"}).set_index("sampler")
+    out = summarise(per_run(df, by=["sampler"]), by=["sampler"], base={"sampler": "uniform"}).set_index("sampler")
     base_best = df[df.sampler == "uniform"].groupby("seed")["test_auc"].max().mean()
     base_val = (df[df.sampler == "uniform"].sort_values("valid_auc").groupby("seed").tail(1)["test_auc"].mean())
     for sampler in ("uniform", "rgan"):
@@ -219,7 +222,7 @@ def test_summarise_means_intervals_and_relaimpr():
     # one seed: no interval
     assert out.loc["solo", "seeds"] == 1 and np.isnan(out.loc["solo", "ci_low"]) and np.isnan(out.loc["solo", "ci_high"])
     # a different level widens/narrows the interval as scipy says
-    out90 = summarise(df, by=["sampler"], level=0.90).set_index("sampler")
+    out90 = summarise(per_run(df, by=["sampler"]), by=["sampler"], level=0.90).set_index("sampler")
     best = df[df.sampler == "rgan"].groupby("seed")["test_auc"].max().to_numpy()
     half = stats.t.ppf(0.95, 2) * np.std(best, ddof=1) / np.sqrt(3)
     assert out90.loc["rgan", "ci_high"] == pytest.approx(best.mean() + half, rel=1e-12)
@@ -228,8 +231,8 @@ def test_summarise_means_intervals_and_relaimpr():
 def test_summarise_base_must_match_exactly_one_row():
     df = hand_frame()
     with pytest.raises(ValueError, match="matches 0 rows"):
-        summarise(df, by=["sampler"], base={"sampler": "irgan"})
-    two = pd.concat([df, df.assign(lr_d=0.01)], ignore_index=True)
+        summarise(per_run(df, by=["sampler"]), by=["sampler"], base={"sampler": "irgan"})
+    two = per_run(pd.concat([df, df.assign(lr_d=0.01)], ignore_index=True), by=["sampler", "lr_d"])
     with pytest.raises(ValueError, match="matches 2 rows"):
         summarise(two, by=["sampler", "lr_d"], base={"sampler": "uniform"})
     ok = summarise(two, by=["sampler", "lr_d"], base={"sampler": "uniform", "lr_d": 0.01})
@@ -238,7 +241,9 @@ def test_summarise_base_must_match_exactly_one_row():
 
 def test_summarise_grid_output_default_columns(cached):
     _, df = cached
-    out = summarise(df)
+    runs = per_run(df)  # grouped by every config column
+    assert len(runs) == 4 and {"lr_d", "sampler", "threads", "seed"} <= set(runs.columns)
+    out = summarise(runs, by=["lr_d"])
     assert len(out) == 2 and (out["seeds"] == 2).all()
     assert sorted(out["lr_d"]) == [0.01, 0.02]
     best = df.groupby(["lr_d", "seed"])["test_auc"].max().groupby("lr_d").mean()
@@ -254,3 +259,105 @@ def test_base_config_profiles():
     assert base_config("smoke", epochs=5, sampler="uniform").epochs == 5
     with pytest.raises(ValueError, match="profile"):
         base_config("nope")
+
+
+# --------------------------------------------------------------------------- results never overwrite config
+def test_grid_keeps_per_epoch_temperature_and_reward(mini, tmp_path):
+    """The decayed temperature and the mean reward the sampler logs survive the run cache (they
+    were once overwritten by the config's initial T and its reward kind)."""
+    c = base_config("smoke", sampler="rgan", epochs=3, pretrain_epochs=1, steps_per_epoch=2, n_candidates=4,
+                    tau_positives=4, temperature_decay=0.5, device="cpu")
+    df = grid([c], [0], mini, tmp_path)
+    again = grid([c], [0], mini, tmp_path)  # read back from the cache
+    for d in (df, again):
+        game = d[d["game_epoch"] > 0].sort_values("epoch")
+        np.testing.assert_allclose(game["policy_temperature"], [20.0, 10.0])  # T decays per game epoch
+        assert (d["temperature"] == 20.0).all() and (d["reward"] == "both").all()  # the config, unchanged
+        assert game["mean_reward"].notna().all() and game["mean_reward"].dtype.kind == "f"
+    pd.testing.assert_frame_equal(df, again)
+
+
+# --------------------------------------------------------------------------- robustness of the cache
+def test_truncated_entry_is_retrained(mini, tmp_path, monkeypatch):
+    first = grid([CFG_A], [0], mini, tmp_path)
+    [path] = tmp_path.glob("*.parquet")
+    path.write_bytes(path.read_bytes()[:40])  # a kill mid-copy, or a full disk
+    trained = counting(monkeypatch)
+    with pytest.warns(UserWarning, match="unreadable entry"):
+        again = grid([CFG_A], [0], mini, tmp_path)
+    assert len(trained) == 1
+    pd.testing.assert_frame_equal(first.drop(columns=["train_seconds", "epoch_seconds"]),
+                                  again.drop(columns=["train_seconds", "epoch_seconds"]))
+
+
+def test_orphan_temp_files_are_removed(mini, tmp_path):
+    import os
+    import time
+
+    old = tmp_path / ".abc.parquet.xyz.parquet"
+    fresh = tmp_path / ".def.parquet.uvw.parquet"
+    for p in (old, fresh):
+        p.write_bytes(b"partial")
+    past = time.time() - 2 * ex.ORPHAN_SECONDS
+    os.utime(old, (past, past))
+    grid([CFG_A], [0], mini, tmp_path)
+    assert not old.exists() and fresh.exists()  # a recent one may belong to a running writer
+
+
+def test_resumed_grid_is_bit_identical_to_an_uninterrupted_one(mini, tmp_path, monkeypatch):
+    """A grid trained by a two-process pool and the same grid killed after one run and resumed
+    in this process (another path, another thread setting) give the same numbers: each run
+    fixes its own thread count."""
+    torch.set_num_threads(2)
+    try:
+        cfgs = [CFG_A, replace(CFG_A, sampler="rgan", n_candidates=4, tau_positives=4)]
+        full = grid(cfgs, [0, 1], mini, tmp_path / "full", workers=2)
+        trained = counting(monkeypatch, fail_on=2)
+        with pytest.raises(KeyboardInterrupt):
+            grid(cfgs, [0, 1], mini, tmp_path / "resumed")
+        monkeypatch.undo()
+        resumed = grid(cfgs, [0, 1], mini, tmp_path / "resumed")
+    finally:
+        torch.set_num_threads(1)
+    timing = ["train_seconds", "epoch_seconds"]
+    pd.testing.assert_frame_equal(full.drop(columns=timing), resumed.drop(columns=timing), check_exact=True)
+
+
+def test_pool_in_an_unguarded_script_fails_fast(tmp_path):
+    """run_grid(workers=2) at a script's top level (no __main__ guard) raises a clear error
+    instead of hanging."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import tacr\nfrom tacr.experiments import run_grid\nfrom tacr.study import base_config\n"
+        "d = tacr.data.load('synthetic', profile='smoke')\n"
+        f"run_grid([base_config('smoke', sampler='uniform', epochs=1, steps_per_epoch=1, device='cpu')], [0, 1], d,"
+        f" cache={str(tmp_path / 'c')!r}, workers=2, progress=False)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240)
+    assert out.returncode != 0
+    assert "__main__" in out.stderr
+
+
+# --------------------------------------------------------------------------- any executor
+def test_grid_on_a_dask_local_cluster_matches_the_local_path(mini, tmp_path):
+    """The study grid through a real Dask scheduler with two one-thread worker processes gives
+    the numbers of the in-process path for the same seeds."""
+    distributed = pytest.importorskip("distributed")
+    cfgs = [CFG_A, replace(CFG_A, sampler="rgan", n_candidates=4, tau_positives=4)]
+    local = grid(cfgs, [0, 1], mini, tmp_path / "local")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = grid(cfgs, [0, 1], mini, tmp_path / "dask", executor=client.get_executor())
+    timing = ["train_seconds", "epoch_seconds"]
+    pd.testing.assert_frame_equal(local.drop(columns=timing), remote.drop(columns=timing), check_exact=True)
+    assert len(list((tmp_path / "dask").glob("*.parquet"))) == 4
+
+
+def test_data_ref_sends_a_recipe_for_loaded_data(smoke_data, mini):
+    ref = ex.DataRef.of(smoke_data)
+    assert ref.recipe == {"name": "synthetic", "params": {"profile": "smoke", "seed": 0}} and ref.data is None
+    assert ref.load().fingerprint() == smoke_data.fingerprint()
+    sub = ex.DataRef.of(mini)  # built in memory (dataclasses.replace): the data itself travels
+    assert sub.recipe is None and sub.data is mini

@@ -11,16 +11,16 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 
 EXPECTED = {
     "01_data": ["table1_data.md", "table1_data.csv", "data_history_length.png", "data_planted_effects.png"],
-    "02_embedding_comparison": ["fig4_embedding_auc.png", "table2_embedding.md", "table2_embedding.csv"],
-    "03_sampler_comparison": ["fig5_sampler_auc.png", "table3_sampler.md", "table3_sampler.csv", "table3_sampler_seconds.md",
-                              "table3_sampler_gauc.md"],
-    "04_overall": ["table4_overall.md", "table4_overall.csv", "table4_overall_auc.png"],
+    "02_embedding_comparison": ["fig4_embedding_auc.png", "table2_embedding.md", "table2_embedding.csv", "table2_runs.parquet"],
+    "03_sampler_comparison": ["fig5_sampler_auc.png", "table3_sampler.md", "table3_sampler.csv", "table3_sampler_gauc.md",
+                              "table3_runs.parquet"],
+    "04_overall": ["table4_overall.md", "table4_overall.csv", "table4_overall_auc.png", "table4_runs.parquet"],
     "05_calibration": ["fig6a_bucket_ctr.png", "fig6b_calibration_error.png", "fig6b_calibration_sweep.md",
-                       "calibration_reliability.png", "calibration_report.md"],
-    "06_reward_ablation": ["fig7_reward_ablation.png", "fig7_reward_ablation.md"],
-    "07_tau": ["fig8_kendall_tau.png", "fig8_kendall_tau.md"],
-    "08_candidate_size": ["fig9_candidate_size.png", "fig9_candidate_size.md"],
-    "09_temperature": ["fig10_temperature.png", "fig10_temperature.md"],
+                       "calibration_reliability.png", "calibration_report.md", "fig6_calibration_runs.parquet"],
+    "06_reward_ablation": ["fig7_reward_ablation.png", "fig7_reward_ablation.md", "fig7_runs.parquet"],
+    "07_tau": ["fig8_kendall_tau.png", "fig8_kendall_tau.md", "fig8_epochs.parquet"],
+    "08_candidate_size": ["fig9_candidate_size.png", "fig9_candidate_size.md", "fig9_runs.parquet"],
+    "09_temperature": ["fig10_temperature.png", "fig10_temperature.md", "fig10_runs.parquet"],
 }
 SMOKE = {"profile": "smoke", "seeds": [0]}
 SMALL_SWEEPS = {"08_candidate_size": {"candidate_sizes": [2, 8]}, "09_temperature": {"temperatures": [0.0, 20.0]},
@@ -99,7 +99,7 @@ def test_every_notebook_runs_on_each_fixture(dataset, notebook_env, tmp_path, mo
     for path in NOTEBOOKS:
         ns = execute_in_process(path, dataset=dataset, data_dir=data_dir, **FIXTURE_PARAMS,
                                 **SMALL_SWEEPS.get(path.stem, {}))
-        assert ns["data"].name.startswith(dataset.split("-")[0]), path.stem
+        assert ns["S"].data.name.startswith(dataset.split("-")[0]), path.stem
         for name in EXPECTED[path.stem]:
             if name == "data_planted_effects.png":  # simulator only
                 continue

@@ -1,4 +1,4 @@
-"""tacr.report: the README's results block from the committed figures/ tables."""
+"""tacr.report: the README's results block from the notebooks' machine-readable tables."""
 from __future__ import annotations
 
 import re
@@ -6,43 +6,50 @@ import re
 import pandas as pd
 import pytest
 
-from tacr import report
+from tacr import claims, report
+from test_claims import per_run
 
 
-def test_judge_follows_the_interval_rule():
-    a, b = report.Row("a", 0.72, 0.71, 0.73), report.Row("b", 0.70, 0.69, 0.705)
-    assert report.judge(a, b) == "supported (intervals apart)"
-    assert report.judge(report.Row("a", 0.72, 0.70, 0.74), b).startswith("weakly supported")
-    assert report.judge(b, a) == "not supported"
+@pytest.fixture
+def fig(tmp_path):
+    per_run({"time_aware": 0.02, "gru": -0.01, "din": 0.0, "gru_attention": 0.005}).to_parquet(tmp_path / "table2_runs.parquet")
+    per_run({"rgan": 0.01, "uniform": 0.0, "irgan": -0.02}, key="sampler").to_parquet(tmp_path / "table3_runs.parquet")
+    (tmp_path / "table1_data.md").write_text("| a |\n|---|\n| 1 |\n")
+    return tmp_path
 
 
-def test_claims_quote_the_tables(repo_root):
-    fig = repo_root / "figures"
-    rows, facts = report.claims(fig)
-    assert len(rows) == 13
-    t3 = pd.read_csv(fig / "table3_sampler.csv").set_index("sampler")
-    rgan = t3.loc["rGAN", "ours: avg optimal AUC"]
-    assert facts["rgan"] == pytest.approx(rgan)
-    assert f"rGAN {rgan:.4f}" in rows[3][1]
-    tau = pd.read_csv(fig / "fig8_kendall_tau.csv")
-    assert f"tau {tau['tau_penalty'].mean():.2f}" in rows[10][1]
-    temp = pd.read_csv(fig / "fig10_temperature.csv")
-    best = temp.loc[temp.avg_optimal_auc.idxmax(), "temperature"]
-    assert f"best T = {best:g}" in rows[12][1]
+def test_verdicts_are_the_claims_functions_on_the_saved_tables(fig):
+    got = report.verdicts(fig)
+    expected = claims.table2(pd.read_parquet(fig / "table2_runs.parquet")) + claims.table3(pd.read_parquet(fig / "table3_runs.parquet"))
+    assert [v.markdown_row() for v in got] == [v.markdown_row() for v in expected]
 
 
-def test_update_readme_replaces_only_the_block(tmp_path, repo_root):
+def test_block_lists_every_verdict_and_skips_missing_tables(fig):
+    block = report.results_block(fig, seconds=600)
+    rows = [line for line in block.splitlines() if line.startswith("| Table")]
+    assert len(rows) == len(report.verdicts(fig))
+    assert "took 10.0 minutes" in block and "fig7_reward_ablation.md not written" in block
+
+
+def test_update_readme_replaces_only_the_block(tmp_path, fig):
     readme = tmp_path / "README.md"
     readme.write_text("# title\n\n<!-- RESULTS -->\nold\n<!-- /RESULTS -->\n\n## after\n")
-    block = report.results_block(repo_root / "figures", seconds=600)
-    report.update_readme(readme, block)
+    report.update_readme(readme, report.results_block(fig))
     text = readme.read_text()
     assert text.startswith("# title\n\n<!-- RESULTS -->\n## Results of the committed run")
-    assert text.endswith("<!-- /RESULTS -->\n\n## After\n".replace("After", "after")) and "old" not in text
-    assert "took 10.0 minutes" in text
+    assert text.endswith("<!-- /RESULTS -->\n\n## after\n") and "old" not in text
     (tmp_path / "bad.md").write_text("no markers")
     with pytest.raises(ValueError, match="markers"):
-        report.update_readme(tmp_path / "bad.md", block)
+        report.update_readme(tmp_path / "bad.md", "x")
+
+
+def test_no_claim_threshold_outside_the_claims_module(repo_root):
+    """Verdict thresholds live in tacr/claims.py only: notebooks and the report call it."""
+    pattern = re.compile(r"(>|<)=?\s*[-+]?\d*\.\d+")
+    for path in list((repo_root / "notebooks").glob("0[2-9]_*.py")) + [repo_root / "tacr" / "report.py"]:
+        for line in path.read_text().splitlines():
+            if re.search(r"support|verdict|reproduc|clear", line, re.I):
+                assert not pattern.search(line), f"{path.name}: {line.strip()}"
 
 
 def test_committed_readme_block_is_current(repo_root):

@@ -6,6 +6,8 @@ the direction of the probability change.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -16,6 +18,7 @@ from tacr import samplers
 from tacr.batch import DeviceData
 from tacr.models import ModelOutput
 from tacr.samplers import SamplerConfig, penalty, policy_logits, policy_probs
+from tacr.train import Critic, TrainConfig
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -44,9 +47,9 @@ def adversarial(name, dd, split=None, seed=0, **cfg):
     torch.manual_seed(seed)
     D = tacr.models.build("time_aware", dd.spec)
     G = tacr.models.build("time_aware", dd.spec)
-    cfg = {"n_candidates": 8, "tau_positives": 8, **cfg}
-    return samplers.build(name, split if split is not None else dd["train"], SamplerConfig(**cfg),
-                          torch.Generator().manual_seed(seed), 30, discriminator=D, gen_model=G)
+    config = TrainConfig(**{"n_candidates": 8, "tau_positives": 8, **cfg})
+    return samplers.build(name, split if split is not None else dd["train"], config,
+                          torch.Generator().manual_seed(seed), 30, critic=Critic(D, config), gen_model=G)
 
 
 def all_positives(split):
@@ -266,6 +269,7 @@ def test_irgan_pp_candidates_same_item_then_category(smoke_data, np_train):
     for b, item in enumerate(pos.item.numpy()):
         k = min(C, n_same[b])
         assert (np_train["item"][rows[b, :k]] == item).all()
+        assert len(np.unique(rows[b, :k])) == k  # distinct same-item rows, as many as the item has
         # topped up from the positive's category (every category has negatives in smoke)
         assert (cat[np_train["item"][rows[b, k:]]] == cat[item]).all()
 
@@ -496,10 +500,11 @@ def test_baseline_is_previous_batch_mean_reward(dd):
             assert torch.equal(a, b.detach())
             assert b.grad is None
     st = s.stats()
-    assert st["reward"] == pytest.approx(np.mean(means), rel=1e-4, abs=1e-4)  # epoch mean of batch rewards
-    assert set(st) >= {"g_loss", "reward", "tau_penalty", "tau_random", "temperature"}
+    assert st["mean_reward"] == pytest.approx(np.mean(means), rel=1e-4, abs=1e-4)  # epoch mean of batch rewards
+    assert set(st) >= {"g_loss", "mean_reward", "tau_penalty", "tau_random", "policy_temperature"}
     assert -1 <= st["tau_penalty"] <= 1 and -1 <= st["tau_random"] <= 1
-    assert s.stats().keys() == {"temperature"}  # reset after reading
+    assert s.stats().keys() == {"policy_temperature", "g_steps", "pretraining", "game_epoch"}  # reset after reading
+    assert set(samplers.POLICY_COLUMNS) <= set(st)
 
 
 def test_kendall_tau_of_score_vs_penalty_ranking(dd):
@@ -539,21 +544,23 @@ def test_pretrain_step_trains_generator_as_discriminator(dd):
 
 # --------------------------------------------------------------------------- schedule
 def test_start_epoch_temperature_and_generator_lr(dd):
-    s = adversarial("rgan", dd, temperature=20.0, temperature_decay=0.98, lr_g=0.01)
-    s.start_epoch(1, game_epoch=0, lr_scale=1.0)  # pre-training: T untouched
-    assert s.temperature == 20.0
+    s = adversarial("rgan", dd, temperature=20.0, temperature_decay=0.98, lr_g=0.01, pretrain_epochs=1, lr_halve_every=4)
+    s.start_epoch(1)  # pre-training: T untouched
+    assert s.temperature == 20.0 and s.pretraining and s.game_epoch == 0
     for g in range(1, 8):
-        s.start_epoch(g + 1, game_epoch=g, lr_scale=0.5)
+        s.start_epoch(g + 1)
+        assert not s.pretraining and s.game_epoch == g
         assert s.temperature == pytest.approx(20.0 * 0.98 ** (g - 1), rel=1e-12)
-        assert s.opt_g.param_groups[0]["lr"] == pytest.approx(0.005)
-        assert s.stats()["temperature"] == pytest.approx(20.0 * 0.98 ** (g - 1))
+        assert s.opt_g.param_groups[0]["lr"] == pytest.approx(0.01 * 0.5 ** (g // 4))  # halved at epochs 5, 9
+        st = s.stats()
+        assert st["policy_temperature"] == pytest.approx(20.0 * 0.98 ** (g - 1)) and st["game_epoch"] == g
 
 
 # --------------------------------------------------------------------------- greedy limit
 def test_zero_temperature_draws_argmax_and_does_not_crash(dd):
     tr = dd["train"]
-    s = adversarial("rgan", dd, temperature=0.0)
-    s.start_epoch(1, game_epoch=1)
+    s = adversarial("rgan", dd, temperature=0.0, pretrain_epochs=0)
+    s.start_epoch(1)
     assert s.temperature == 0.0
     pos = tr.batch(tr.pos_rows[:8])
     rec = record_candidates(s)
@@ -566,3 +573,105 @@ def test_zero_temperature_draws_argmax_and_does_not_crash(dd):
     np.testing.assert_array_equal(neg.rows.numpy(), rec["cand"].rows.view(8, C).numpy()[np.arange(8), k])
     loss = s.g_step(pos)  # a deterministic policy has no REINFORCE gradient; must not raise
     assert np.isfinite(loss)
+
+
+# --------------------------------------------------------------------------- draws without replacement
+def test_draw_distinct_is_a_uniform_subset(dd):
+    """Groups of n >= k give k distinct rows, each row of the group included with probability
+    k / n (chi-square against uniform); groups of n < k give all their rows first."""
+    s = simple("uniform", dd["train"])
+    rows = torch.arange(100)
+    keys = torch.cat([torch.zeros(10), torch.ones(3), torch.full((87,), 2.0)]).long()  # groups of 10, 3, 87
+    g = samplers.GroupIndex(rows, keys)
+    k = 4
+    out = g.draw_distinct(torch.zeros(20000, dtype=torch.long), s, k).numpy()
+    assert all(len(set(r)) == k for r in out[:2000])
+    counts = np.bincount(out.ravel(), minlength=10)[:10]
+    assert stats.chisquare(counts).pvalue > 1e-3 and counts.sum() == 20000 * k
+    small = g.draw_distinct(torch.ones(50, dtype=torch.long), s, k).numpy()
+    assert (np.sort(small[:, :3], axis=1) == np.array([10, 11, 12])).all()  # all 3 rows first
+    assert np.isin(small[:, 3], [10, 11, 12]).all()  # then with replacement
+    empty = samplers.GroupIndex(rows[:5], keys[:5])
+    assert (empty.draw_distinct(torch.tensor([7]), s, 3) == -1).all()
+
+
+# --------------------------------------------------------------------------- policy diagnostics, cosine policy
+def numpy_diagnostics(p, e_pos, e_cand):
+    p = np.clip(np.asarray(p, np.float64), 1e-30, None)
+    C = p.shape[1]
+    H = -(p * np.log(p)).sum(1)
+    return {"policy_entropy": H.mean(), "policy_effective_candidates": np.exp(H).mean(),
+            "policy_kl_uniform": (np.log(C) - H).mean(), "policy_tv_uniform": 0.5 * np.abs(p - 1 / C).sum(1).mean(),
+            "policy_max_min_ratio": np.exp((np.log(p.max(1)) - np.log(p.min(1))).mean()),
+            "policy_pos_norm": np.linalg.norm(e_pos, axis=1).mean(), "policy_cand_norm": np.linalg.norm(e_cand, axis=2).mean()}
+
+
+@pytest.mark.parametrize("T", [0.5, 5.0, 50.0])
+def test_policy_diagnostics_match_numpy(T):
+    g = torch.Generator().manual_seed(1)
+    e_pos, e_cand = torch.randn(30, 12, generator=g), torch.randn(30, 9, 12, generator=g)
+    logp = policy_logits(e_pos, e_cand, T).log_softmax(1)
+    got = samplers.policy_diagnostics(logp, e_pos, e_cand)
+    ref = numpy_diagnostics(logp.exp().numpy(), e_pos.numpy(), e_cand.numpy())
+    for key, value in ref.items():
+        assert got[key] == pytest.approx(value, rel=1e-4), key
+    uniform = samplers.policy_diagnostics(torch.full((4, 9), -math.log(9)), e_pos[:4], e_cand[:4])
+    assert uniform["policy_effective_candidates"] == pytest.approx(9.0) and uniform["policy_tv_uniform"] == pytest.approx(0, abs=1e-6)
+
+
+def test_cosine_policy_matches_numpy():
+    g = torch.Generator().manual_seed(2)
+    e_pos, e_cand = torch.randn(7, 5, generator=g) * 3, torch.randn(7, 6, 5, generator=g)
+    p = policy_probs(e_pos, e_cand, 0.25, kind="cosine").numpy()
+    a, c = e_pos.double().numpy(), e_cand.double().numpy()
+    cos = np.einsum("bcd,bd->bc", c, a) / np.linalg.norm(c, axis=2) / np.linalg.norm(a, axis=1)[:, None]
+    z = np.exp(cos / 0.25 - (cos / 0.25).max(1, keepdims=True))
+    np.testing.assert_allclose(p, z / z.sum(1, keepdims=True), rtol=1e-5)
+    # the paper's logits scale with ||e_G(s)||, the cosine's do not
+    assert torch.allclose(policy_probs(e_pos * 10, e_cand, 0.25, kind="cosine"), torch.as_tensor(p), atol=1e-6)
+    assert not torch.allclose(policy_probs(e_pos * 10, e_cand, 0.25), policy_probs(e_pos, e_cand, 0.25), atol=1e-3)
+
+
+def test_sampler_logs_policy_diagnostics_of_its_draws(dd):
+    tr = dd["train"]
+    s = adversarial("rgan", dd, temperature=1.0, policy="cosine")
+    rec = record_candidates(s)
+    pos = tr.batch(tr.pos_rows[:10])
+    with torch.no_grad():
+        logp = s._policy(pos, s.candidates(pos))
+    s._stats.clear()
+    s._policy(pos, rec["cand"])
+    st = s.stats()
+    with torch.no_grad():
+        e_pos, e_c = s.G(pos).e_s, s.G(rec["cand"]).e_s.view(10, s.config.n_candidates, -1)
+    ref = numpy_diagnostics(policy_probs(e_pos, e_c, 1.0, kind="cosine").numpy(), e_pos.numpy(), e_c.numpy())
+    for key, value in ref.items():
+        assert st[key] == pytest.approx(value, rel=1e-3), key
+    assert logp.shape == (10, s.config.n_candidates)
+
+
+def test_joint_schedule_is_algorithm_1_to_the_letter(dd):
+    """schedule="joint": every step updates D on one policy draw, then G with the updated D's
+    reward (D gets one update per step, like the non-adversarial samplers)."""
+    tr = dd["train"]
+    s = adversarial("rgan", dd, schedule="joint", pretrain_epochs=0)
+    log = []
+    pairwise, reinforce = s.critic.pairwise, s._reinforce
+    s.critic.pairwise = lambda p, n: (log.append(("D", n.rows.clone())), pairwise(p, n))[1]
+    s._reinforce = lambda pos, cand, logp, k: (log.append(("G", cand.rows.view(len(pos), -1)[torch.arange(len(pos)), k])),
+                                              reinforce(pos, cand, logp, k))[1]
+    s.start_epoch(1)
+    for rows in s.epoch_batches(1)[:3]:
+        s.step(rows)
+    assert [kind for kind, _ in log] == ["D", "G"] * 3
+    for (_, d_rows), (_, g_rows) in zip(log[0::2], log[1::2]):
+        assert torch.equal(d_rows, g_rows)  # the same drawn negatives train D and reward G
+    st = s.stats()
+    assert st["g_steps"] == 3 and len(s.critic.losses) == 3
+
+
+def test_unknown_policy_and_schedule_are_refused():
+    with pytest.raises(ValueError, match="policy"):
+        SamplerConfig(policy="softer")
+    with pytest.raises(ValueError, match="schedule"):
+        TrainConfig(schedule="random")

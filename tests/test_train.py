@@ -5,7 +5,7 @@ rows so that evaluation is cheap (training still sees the whole training split).
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pandas as pd
@@ -15,12 +15,12 @@ import torch
 import tacr.models
 import tacr.samplers
 import tacr.train
-from tacr.experiments import base_config
+from tacr.study import base_config
 from tacr.metrics import auc
 from tacr.train import TrainConfig, hinge_loss, lr_at, pointwise_loss, run
 
 TIMING = ["train_seconds", "epoch_seconds"]
-ADV_COLS = ["g_loss", "reward", "temperature", "tau_penalty", "tau_random", "g_pretrain_loss"]
+ADV_COLS = list(tacr.train.SAMPLER_COLUMNS)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -74,15 +74,20 @@ def test_lr_at_halves_every_ten_epochs():
     assert [lr_at(1.0, e, halve_every=1) for e in (1, 2, 3)] == [1.0, 0.5, 0.25]
 
 
-def test_train_config_validation_and_sampler_config():
+def test_train_config_validation_and_one_set_of_sampler_defaults():
     for bad in (dict(model="nope"), dict(sampler="nope"), dict(epochs=0), dict(steps_per_epoch=0),
-                dict(temperature=-1.0), dict(pretrain_epochs=-1), dict(d_steps_per_g=0)):
+                dict(temperature=-1.0), dict(pretrain_epochs=-1), dict(d_steps_per_g=0), dict(threads=0)):
         with pytest.raises(ValueError):
             TrainConfig(**bad)
-    sc = TrainConfig(n_candidates=7, temperature=3.0, lambda_i=1.5, reward="score", lr_g=0.3).sampler_config()
-    assert (sc.n_candidates, sc.temperature, sc.lambda_i, sc.reward, sc.lr_g) == (7, 3.0, 1.5, "score", 0.3)
+    # the sampler knobs are SamplerConfig's fields, inherited: one set of defaults
+    assert isinstance(TrainConfig(), tacr.samplers.SamplerConfig)
+    for f in fields(tacr.samplers.SamplerConfig):
+        assert getattr(TrainConfig(), f.name) == getattr(tacr.samplers.SamplerConfig(), f.name)
     keys = TrainConfig().key_fields()
-    assert "device" not in keys and "eval_batch_size" not in keys and "seed" in keys
+    assert "device" not in keys and "eval_batch_size" not in keys and {"seed", "threads"} <= set(keys)
+    # no metric column of a run shares a name with a config field (a results table carries both)
+    assert not set(ADV_COLS + ["test_auc", "valid_auc", "d_loss", "d_steps", "g_steps", "d_lr", "pretraining",
+                               "game_epoch", "epoch"]) & set(keys)
 
 
 # --------------------------------------------------------------------------- a real run
@@ -94,11 +99,11 @@ def uniform_run(smoke_data):
 def test_uniform_rows_one_per_epoch(uniform_run):
     df = uniform_run
     assert list(df["epoch"]) == [1, 2, 3]
-    for col in ["test_auc", "valid_auc", "d_loss", "d_steps", "g_steps", "lr_d", "pretraining", *ADV_COLS, *TIMING]:
+    for col in ["test_auc", "valid_auc", "d_loss", "d_steps", "g_steps", "d_lr", "pretraining", *ADV_COLS, *TIMING]:
         assert col in df, col
     assert df[ADV_COLS].isna().all().all()  # non-adversarial: no reward, temperature, tau
     assert (df["d_steps"] == 30).all() and (df["g_steps"] == 0).all()
-    assert (df["lr_d"] == 0.02).all() and not df["pretraining"].any()
+    assert (df["d_lr"] == 0.02).all() and not df["pretraining"].any()
     assert df[["test_auc", "valid_auc", "d_loss"]].notna().all().all()
     assert ((df["test_auc"] > 0) & (df["test_auc"] < 1)).all()
 
@@ -127,11 +132,11 @@ def test_rgan_temperature_schedule(rgan_runs):
     game = df[~df["pretraining"]]
     assert list(game["epoch"]) == [2, 3, 4]
     expected = [20.0 * 0.98 ** (g - 1) for g in (1, 2, 3)]  # game epochs 1..3
-    np.testing.assert_allclose(game["temperature"], expected, rtol=1e-12)
+    np.testing.assert_allclose(game["policy_temperature"], expected, rtol=1e-12)
 
 
 def test_lr_column_halves_each_epoch(rgan_runs):
-    np.testing.assert_allclose(rgan_runs[0]["lr_d"], [0.02, 0.01, 0.005, 0.0025], rtol=1e-12)
+    np.testing.assert_allclose(rgan_runs[0]["d_lr"], [0.02, 0.01, 0.005, 0.0025], rtol=1e-12)
 
 
 def test_rgan_rows_and_step_counts(rgan_runs):
@@ -141,9 +146,9 @@ def test_rgan_rows_and_step_counts(rgan_runs):
     assert list(df["d_steps"]) == [4, 2, 2, 2]  # pre-training: D every step; then D, G, D, G
     assert list(df["g_steps"]) == [0, 2, 2, 2]
     pre, game = df.iloc[:1], df.iloc[1:]
-    assert pre[["reward", "g_loss", "tau_penalty", "tau_random"]].isna().all().all()
+    assert pre[["mean_reward", "g_loss", "tau_penalty", "tau_random"]].isna().all().all()
     assert pre["g_pretrain_loss"].notna().all() and game["g_pretrain_loss"].isna().all()
-    assert game[["reward", "g_loss", "tau_penalty", "tau_random", "test_auc", "valid_auc", "d_loss"]].notna().all().all()
+    assert game[["mean_reward", "g_loss", "tau_penalty", "tau_random", "test_auc", "valid_auc", "d_loss"]].notna().all().all()
     assert game["tau_penalty"].between(-1, 1).all() and game["tau_random"].between(-1, 1).all()
 
 
@@ -160,14 +165,14 @@ def test_alternation_order(mini, monkeypatch):
     df = run(cfg(sampler="rgan", epochs=1, pretrain_epochs=0, steps_per_epoch=6, d_steps_per_g=2), mini, quiet=True)
     assert log == ["D", "D", "G"] * 2
     assert (df["d_steps"].iloc[0], df["g_steps"].iloc[0]) == (4, 2)
-    assert df["temperature"].iloc[0] == 20.0  # no pre-training: the first epoch is game epoch 1
+    assert df["policy_temperature"].iloc[0] == 20.0  # no pre-training: the first epoch is game epoch 1
 
 
 def test_rgan_same_seed_same_numbers(rgan_runs):
     a, b, c = rgan_runs
     pd.testing.assert_frame_equal(numbers(a), numbers(b), check_exact=True)
     assert not np.array_equal(a["test_auc"].to_numpy(), c["test_auc"].to_numpy())
-    assert not np.array_equal(a["reward"].to_numpy()[1:], c["reward"].to_numpy()[1:])
+    assert not np.array_equal(a["mean_reward"].to_numpy()[1:], c["mean_reward"].to_numpy()[1:])
 
 
 def test_uniform_same_seed_same_numbers(mini):
@@ -184,14 +189,14 @@ def test_every_sampler_runs(mini, sampler):
     df = run(cfg(sampler=sampler, epochs=2 if adv else 1, steps_per_epoch=4 if sampler != "lr" else 16), mini, quiet=True)
     assert df[["test_auc", "valid_auc", "d_loss"]].notna().all().all()
     if adv:
-        assert list(df["g_steps"]) == [0, 2] and df["reward"].iloc[1] == df["reward"].iloc[1]
+        assert list(df["g_steps"]) == [0, 2] and df["mean_reward"].iloc[1] == df["mean_reward"].iloc[1]
     else:
         assert df[ADV_COLS].isna().all().all()
 
 
 def test_zero_temperature_run(mini):
     df = run(cfg(sampler="rgan", epochs=2, steps_per_epoch=4, temperature=0.0), mini, quiet=True)
-    assert df["temperature"].iloc[1] == 0.0 and np.isfinite(df["g_loss"].iloc[1])
+    assert df["policy_temperature"].iloc[1] == 0.0 and np.isfinite(df["g_loss"].iloc[1])
 
 
 # --------------------------------------------------------------------------- non-finite losses

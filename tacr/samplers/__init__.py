@@ -1,12 +1,14 @@
 """Negative samplers of Table 3 (SPEC §5-6) behind one interface (:class:`Sampler`).
 
-``build(name, train, config, generator, discriminator=..., gen_model=...)`` for the names in
-:data:`SAMPLERS`; the trainer calls the result without branching on the name.
+``build(name, train, config, generator, critic=..., gen_model=...)`` for the names in
+:data:`SAMPLERS`; the trainer calls the result (``start_epoch``, ``epoch_batches``, ``step``,
+``stats``) without branching on the name.
 """
 from __future__ import annotations
 
-from .adversarial import IRGAN, RGAN, IRGANPlusPlus, penalty, policy_logits, policy_probs
-from .base import GroupIndex, Sampler, SamplerConfig
+from .adversarial import (IRGAN, POLICY_COLUMNS, RGAN, IRGANPlusPlus, penalty, policy_diagnostics, policy_logits,
+                          policy_probs)
+from .base import Critic, GroupIndex, Sampler, SamplerConfig
 from .simple import LogisticRegression, UnderSampling, Uniform, UserFixed
 
 SAMPLERS = {cls.name: cls for cls in (LogisticRegression, UnderSampling, UserFixed, Uniform, IRGAN, IRGANPlusPlus, RGAN)}
@@ -14,14 +16,17 @@ LABELS = {"lr": "logistic regression", "under": "1:5 under-sampling", "user_fixe
           "irgan": "IRGAN", "irgan_pp": "IRGAN++", "rgan": "rGAN"}
 
 
-def build(name: str, train, config: SamplerConfig, generator, steps_per_epoch: int = 30, **models) -> Sampler:
+def build(name: str, train, config: SamplerConfig, generator, steps_per_epoch: int = 30, *, critic=None,
+          gen_model=None) -> Sampler:
+    """The sampler ``name`` on the training split; ``critic`` is the trainer's discriminator
+    (its model and updates); adversarial samplers also need ``gen_model``, the generator."""
     if name not in SAMPLERS:
         raise ValueError(f"unknown sampler {name!r}; choose from {sorted(SAMPLERS)}")
     cls = SAMPLERS[name]
     if cls.adversarial:
-        return cls(train, config, generator, steps_per_epoch, **models)
-    return cls(train, config, generator, steps_per_epoch)
+        return cls(train, config, generator, steps_per_epoch, critic=critic, gen_model=gen_model)
+    return cls(train, config, generator, steps_per_epoch, critic=critic)
 
 
-__all__ = ["SAMPLERS", "LABELS", "Sampler", "SamplerConfig", "GroupIndex", "build", "policy_probs", "policy_logits",
-           "penalty", "RGAN", "IRGAN", "IRGANPlusPlus", "LogisticRegression", "UnderSampling", "Uniform", "UserFixed"]
+__all__ = ["SAMPLERS", "LABELS", "Sampler", "SamplerConfig", "Critic", "GroupIndex", "build", "policy_probs", "policy_logits",
+           "penalty", "policy_diagnostics", "POLICY_COLUMNS", "RGAN", "IRGAN", "IRGANPlusPlus", "LogisticRegression", "UnderSampling", "Uniform", "UserFixed"]

@@ -6,13 +6,18 @@ differ only in their candidate sets:
 * rGAN — C observed negatives drawn uniformly;
 * IRGAN — C *non-positive* pairs: the positive's user, history and time with items that
   user never clicked;
-* IRGAN++ — C observed negatives with the positive's target item, topped up with observed
-  negatives of its category (uniform if the category has none).
+* IRGAN++ — C observed negatives with the positive's target item (distinct rows, as many as
+  the item has), topped up with distinct observed negatives of its category (uniform if the
+  category has none).
 
 Equations:
 
 * Eq. (16) policy ``p_G(s'|s) = softmax_{s' in cand(s)}(e_G(s')·e_G(s) / (T ||e_G(s')||_2))``
-  (:func:`policy_probs`; ``T = 0`` is the greedy limit, a one-hot argmax);
+  (:func:`policy_probs`; ``T = 0`` is the greedy limit, a one-hot argmax). Beyond the paper,
+  ``policy="cosine"`` also divides by ``||e_G(s)||``: the paper's logit is bounded by
+  ``||e_G(s)|| / T`` (about 10.5 / 20 here, so the policy is almost uniform at T = 20), the
+  cosine's by ``1 / T`` whatever the embedding's scale. :func:`policy_diagnostics` measures
+  how far each policy evaluation is from uniform (logged per epoch);
 * Eq. (10) penalty ``p(s,s') = λ_i ||e_i^D(s) - e_i^D(s')|| + λ_h ||e_h^D(s) - e_h^D(s')||``
   (plain Euclidean norms, SPEC Decision), in D's embedding space (:func:`penalty`);
 * Eq. (13) reward ``r = f_D(s') - p(s,s')``; for non-positive pairs the history term is zero;
@@ -21,40 +26,83 @@ Equations:
   ``-mean_s log p_G(s'|s) (r(s') - b)``, rewards are constants, and ``b`` is the mean reward
   of the *previous* mini-batch (0 before the first).
 
-Line 1 of Algorithm 1 (pre-training, SPEC Decision): in the first ``pretrain_epochs`` epochs D
-learns with uniform negatives and G is trained as a discriminator with the hinge loss (Eq. 8)
-on the same batches. T starts at ``temperature`` in the first game epoch and is multiplied by
-``temperature_decay`` each epoch after; G's learning rate follows D's halving schedule.
+Algorithm 1 lives here, whole (:class:`Adversarial`: ``start_epoch`` and ``step``):
+
+* line 1, pre-training (SPEC Decision): in the first ``pretrain_epochs`` epochs D learns with
+  uniform negatives and G is trained as a discriminator with the hinge loss (Eq. 8) on the same
+  batches;
+* lines 2-11, the game: the steps of an epoch alternate ``d_steps_per_g`` D steps (D's hinge
+  update against one draw from G's policy over fresh candidates) and one G step (REINFORCE);
+* the schedules: T starts at ``temperature`` in the first game epoch and is multiplied by
+  ``temperature_decay`` each epoch after; G's learning rate is halved every ``lr_halve_every``
+  epochs, like D's.
+
+The trainer (:func:`tacr.train.run`) only loops over epochs and steps and calls ``step``; D's
+update itself is the trainer's :class:`~tacr.train.Critic`.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..batch import Batch
-from ..losses import hinge_loss
+from ..losses import hinge_loss, lr_at
 from ..metrics import kendall_tau_rows
 from .base import GroupIndex, Sampler
 
 REWARDS = ("score", "penalty", "both")
+POLICY_COLUMNS = ("policy_entropy", "policy_effective_candidates", "policy_kl_uniform", "policy_tv_uniform",
+                  "policy_max_min_ratio", "policy_pos_norm", "policy_cand_norm")
 
 
-def policy_probs(pos_emb: torch.Tensor, cand_emb: torch.Tensor, temperature: float) -> torch.Tensor:
+def policy_probs(pos_emb: torch.Tensor, cand_emb: torch.Tensor, temperature: float, kind: str = "paper") -> torch.Tensor:
     """Eq. (16): (B, D) positive and (B, C, D) candidate embeddings -> (B, C) probabilities."""
-    return policy_logits(pos_emb, cand_emb, temperature).softmax(dim=1) if temperature > 0 else _greedy(pos_emb, cand_emb)
+    if temperature > 0:
+        return policy_logits(pos_emb, cand_emb, temperature, kind).softmax(dim=1)
+    return _greedy(pos_emb, cand_emb, kind)
 
 
-def policy_logits(pos_emb: torch.Tensor, cand_emb: torch.Tensor, temperature: float) -> torch.Tensor:
+def _similarity(pos_emb, cand_emb, kind: str) -> torch.Tensor:
+    """``e_G(s')·e_G(s) / ||e_G(s')||`` (Eq. 16), or the cosine (also over ``||e_G(s)||``): (B, C)."""
+    sim = torch.einsum("bcd,bd->bc", cand_emb, pos_emb) / cand_emb.norm(dim=2).clamp_min(1e-12)  # (B, C)
+    return sim / pos_emb.norm(dim=1, keepdim=True).clamp_min(1e-12) if kind == "cosine" else sim
+
+
+def policy_logits(pos_emb: torch.Tensor, cand_emb: torch.Tensor, temperature: float, kind: str = "paper") -> torch.Tensor:
     """The softmax argument of Eq. (16), (B, C); ``temperature`` must be positive."""
-    dot = torch.einsum("bcd,bd->bc", cand_emb, pos_emb)  # (B, C)
-    norm = cand_emb.norm(dim=2).clamp_min(1e-12)  # (B, C)
-    return dot / (temperature * norm)
+    return _similarity(pos_emb, cand_emb, kind) / temperature
 
 
-def _greedy(pos_emb, cand_emb):
-    dot = torch.einsum("bcd,bd->bc", cand_emb, pos_emb) / cand_emb.norm(dim=2).clamp_min(1e-12)
-    return F.one_hot(dot.argmax(dim=1), dot.shape[1]).to(dot.dtype)
+def _greedy(pos_emb, cand_emb, kind: str = "paper"):
+    sim = _similarity(pos_emb, cand_emb, kind)
+    return F.one_hot(sim.argmax(dim=1), sim.shape[1]).to(sim.dtype)
+
+
+@torch.no_grad()
+def policy_diagnostics(logp: torch.Tensor, pos_emb: torch.Tensor, cand_emb: torch.Tensor) -> dict:
+    """How far a policy is from uniform, averaged over its B rows of C candidates:
+
+    * ``policy_entropy`` H = -sum p log p (nats; log C for uniform) and
+      ``policy_effective_candidates`` exp(H) (C for uniform, 1 for a one-hot policy);
+    * ``policy_kl_uniform`` KL(p || uniform) = log C - H;
+    * ``policy_tv_uniform`` the total variation distance to uniform, 1/2 sum |p - 1/C|: under the
+      best coupling, the share of draws that differ from a uniform draw;
+    * ``policy_max_min_ratio`` the largest over the smallest probability (geometric mean over
+      rows; probabilities are floored at 1e-30, so a greedy policy shows ~1e30);
+    * ``policy_pos_norm`` and ``policy_cand_norm``, the mean ``||e_G(s)||`` and ``||e_G(s')||``.
+    """
+    C = logp.shape[1]
+    logp = logp.double().clamp_min(math.log(1e-30))  # (B, C), float64: a near-uniform KL is ~1e-4
+    p = logp.exp()
+    H = -(p * logp).sum(1)  # (B,)
+    return {"policy_entropy": float(H.mean()), "policy_effective_candidates": float(H.exp().mean()),
+            "policy_kl_uniform": float((math.log(C) - H).mean()),
+            "policy_tv_uniform": float(0.5 * (p - 1.0 / C).abs().sum(1).mean()),
+            "policy_max_min_ratio": float((logp.max(1).values - logp.min(1).values).mean().exp()),
+            "policy_pos_norm": float(pos_emb.norm(dim=-1).mean()), "policy_cand_norm": float(cand_emb.norm(dim=-1).mean())}
 
 
 def penalty(pos_out, neg_out, lambda_i: float, lambda_h: float, same_history: bool = False) -> torch.Tensor:
@@ -73,17 +121,20 @@ class Adversarial(Sampler):
     same_history = False  # candidates share the positive's user and history (IRGAN)
     reward_kind = "both"
 
-    def __init__(self, train, config, generator, steps_per_epoch: int = 30, *, discriminator=None, gen_model=None):
-        super().__init__(train, config, generator, steps_per_epoch)
-        if discriminator is None or gen_model is None:
-            raise ValueError(f"{self.name} needs a discriminator and a generator model")
+    def __init__(self, train, config, generator, steps_per_epoch: int = 30, *, critic=None, gen_model=None):
+        super().__init__(train, config, generator, steps_per_epoch, critic=critic)
+        if critic is None or gen_model is None:
+            raise ValueError(f"{self.name} needs a critic (the discriminator) and a generator model")
         if config.n_candidates < 1:
             raise ValueError(f"n_candidates must be >= 1, got {config.n_candidates}")
-        self.D = discriminator
+        self.D = critic.model
         self.G = gen_model
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=(0.9, 0.999), eps=1e-8)
         self.baseline = 0.0  # b of Eq. (14), from the previous mini-batch
         self.temperature = config.temperature
+        self.epoch = 0
+        self._step = 0  # step within the epoch: decides D or G
+        self._g_steps = 0
         self._stats: dict[str, list] = {}
 
     # -- candidates -------------------------------------------------------------------------
@@ -91,12 +142,43 @@ class Adversarial(Sampler):
         """B*C candidate samples, positive-major: candidate c of positive b at b*C + c."""
         raise NotImplementedError
 
-    # -- schedule ---------------------------------------------------------------------------
-    def start_epoch(self, epoch: int, game_epoch: int | None = None, lr_scale: float = 1.0) -> None:
-        if game_epoch is not None and game_epoch >= 1:
-            self.temperature = self.config.temperature * self.config.temperature_decay ** (game_epoch - 1)
+    # -- Algorithm 1 -------------------------------------------------------------------------
+    @property
+    def pretraining(self) -> bool:
+        """Line 1 of Algorithm 1: the first ``pretrain_epochs`` epochs."""
+        return self.epoch <= self.config.pretrain_epochs
+
+    @property
+    def game_epoch(self) -> int:
+        """Epochs since pre-training ended (0 during pre-training)."""
+        return max(self.epoch - self.config.pretrain_epochs, 0)
+
+    def start_epoch(self, epoch: int) -> None:
+        """Both schedules: T decays by ``temperature_decay`` per game epoch from ``temperature``;
+        G's learning rate halves every ``lr_halve_every`` epochs."""
+        self.epoch, self._step, self._g_steps = epoch, 0, 0
+        if self.game_epoch >= 1:
+            self.temperature = self.config.temperature * self.config.temperature_decay ** (self.game_epoch - 1)
         for group in self.opt_g.param_groups:
-            group["lr"] = self.config.lr_g * lr_scale
+            group["lr"] = lr_at(self.config.lr_g, epoch, self.config.lr_halve_every)
+
+    def step(self, rows: torch.Tensor) -> None:
+        """One step of Algorithm 1 on a batch of positives: pre-training (D and G against
+        uniform negatives), or a D step or a G step of the game."""
+        pos = self.train.batch(rows)
+        r = self.config.d_steps_per_g
+        if self.pretraining:
+            self.critic.pairwise(pos, self.train.batch(self.uniform_negative_rows((len(pos),))))
+            self.pretrain_step(pos)
+        elif self.config.schedule == "joint":
+            self.joint_step(pos)
+            self._g_steps += 1
+        elif self._step % (r + 1) == r:
+            self.g_step(pos)
+            self._g_steps += 1
+        else:
+            self.critic.pairwise(pos, self.negatives(pos))
+        self._step += 1
 
     # -- the policy -------------------------------------------------------------------------
     def _policy(self, pos: Batch, cand: Batch) -> torch.Tensor:
@@ -104,9 +186,13 @@ class Adversarial(Sampler):
         B, C = len(pos), self.config.n_candidates
         e_s = self.G(pos.cat(cand)).e_s  # (B + B*C, D): one batched pass over positives and candidates
         e_pos, e_cand = e_s[:B], e_s[B:].view(B, C, -1)  # (B, D), (B, C, D)
+        kind = self.config.policy
         if self.temperature > 0:
-            return policy_logits(e_pos, e_cand, self.temperature).log_softmax(dim=1)
-        return torch.log(_greedy(e_pos, e_cand).clamp_min(1e-30))
+            logp = policy_logits(e_pos, e_cand, self.temperature, kind).log_softmax(dim=1)
+        else:
+            logp = torch.log(_greedy(e_pos, e_cand, kind).clamp_min(1e-30))
+        self._log(**policy_diagnostics(logp, e_pos, e_cand))
+        return logp
 
     def _draw(self, logp: torch.Tensor) -> torch.Tensor:
         """K = 1 index per positive from the policy, (B,)."""
@@ -129,11 +215,25 @@ class Adversarial(Sampler):
         return -p if kind == "penalty" else neg_out.score - p
 
     def g_step(self, pos: Batch) -> float:
-        """One REINFORCE update of G (Eq. 15); returns the G loss."""
-        B, C = len(pos), self.config.n_candidates
+        """One REINFORCE update of G (Eq. 15) on fresh candidates; returns the G loss."""
         cand = self.candidates(pos)
         logp = self._policy(pos, cand)  # (B, C)
         k = self._draw(logp)  # (B,)
+        return self._reinforce(pos, cand, logp, k)
+
+    def joint_step(self, pos: Batch) -> float:
+        """Algorithm 1, lines 5-9, to the letter: one draw from G's policy; D's hinge update on
+        it (line 7); then G's REINFORCE update with the updated D's reward (lines 8-9)."""
+        cand = self.candidates(pos)
+        logp = self._policy(pos, cand)  # (B, C), differentiable for G's update below
+        k = self._draw(logp)  # (B,)
+        self.critic.pairwise(pos, cand.take(torch.arange(len(pos), device=self.device) * self.config.n_candidates + k))
+        return self._reinforce(pos, cand, logp, k)
+
+    def _reinforce(self, pos: Batch, cand: Batch, logp: torch.Tensor, k: torch.Tensor) -> float:
+        """Eq. (12)-(15) with K = 1: D's reward (Eq. 13) of the drawn candidates ``k``, the
+        baseline of the previous batch, and G's update; returns the G loss."""
+        B, C = len(pos), self.config.n_candidates
         chosen = cand.take(torch.arange(B, device=self.device) * C + k)
         with torch.no_grad():
             pos_out, chosen_out = self.D(pos.cat(chosen)).split([B, B])
@@ -147,7 +247,7 @@ class Adversarial(Sampler):
             loss.backward()
             self.opt_g.step()
         self.baseline = float(r.mean())
-        self._log(g_loss=loss.item(), reward=float(r.mean()))
+        self._log(g_loss=loss.item(), mean_reward=float(r.mean()))
         self._kendall(pos, cand, pos_out)
         return loss.item()
 
@@ -188,8 +288,11 @@ class Adversarial(Sampler):
             self._stats.setdefault(key, []).append(value)
 
     def stats(self) -> dict:
+        """The epoch's means (G loss, mean reward, Kendall tau, pre-training loss), the policy
+        temperature in force, the G steps and whether the epoch was pre-training."""
         out = {key: float(np.mean(v)) for key, v in self._stats.items()}
-        out["temperature"] = self.temperature
+        out.update(policy_temperature=self.temperature, g_steps=self._g_steps, pretraining=self.pretraining,
+                   game_epoch=self.game_epoch)
         self._stats = {}
         return out
 
@@ -260,8 +363,8 @@ class IRGANPlusPlus(Adversarial):
     def candidates(self, pos: Batch) -> Batch:
         B, C = len(pos), self.config.n_candidates
         _, n_same_item = self.by_item.bounds(pos.item)
-        same_item = self.by_item.draw(pos.item, self, C)  # (B, C)
-        same_cat = self.by_category.draw(self.train.data.category[pos.item], self, C)
+        same_item = self.by_item.draw_distinct(pos.item, self, C)  # (B, C), distinct where the item allows
+        same_cat = self.by_category.draw_distinct(self.train.data.category[pos.item], self, C)
         uniform = self.uniform_negative_rows((B, C))
         slot = torch.arange(C, device=self.device)[None, :]
         rows = torch.where((slot < n_same_item[:, None]) & (same_item >= 0), same_item,

@@ -8,11 +8,22 @@ from ..batch import Batch
 from .base import GroupIndex, Sampler
 
 
-class LogisticRegression(Sampler):
+class Pointwise(Sampler):
+    """Pointwise loss (Eq. 7): D's update on the rows ``pointwise_rows`` picks for a step."""
+
+    loss = "pointwise"
+
+    def step(self, rows: torch.Tensor) -> None:
+        self.critic.pointwise(self.train.batch(self.pointwise_rows(rows)))
+
+    def pointwise_rows(self, rows: torch.Tensor) -> torch.Tensor:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class LogisticRegression(Pointwise):
     """Pointwise loss (Eq. 7) on all training rows: each epoch is a permutation of every row."""
 
     name = "lr"
-    loss = "pointwise"
 
     def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
         perm = torch.randperm(self.train.n, generator=self.gen, device=self.device)
@@ -22,11 +33,10 @@ class LogisticRegression(Sampler):
         return rows
 
 
-class UnderSampling(Sampler):
+class UnderSampling(Pointwise):
     """Pointwise loss on each positive and ``under_ratio`` (5) uniform observed negatives."""
 
     name = "under"
-    loss = "pointwise"
 
     def pointwise_rows(self, rows: torch.Tensor) -> torch.Tensor:
         neg = self.uniform_negative_rows((len(rows) * self.config.under_ratio,))

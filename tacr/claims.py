@@ -1,0 +1,255 @@
+"""The paper's claims, each judged in one place: per-run tables in, verdicts out (SPEC §10).
+
+Every notebook displays the :class:`Verdict` objects these functions return, and
+:mod:`tacr.report` calls the same functions on the tables the notebooks saved, so the README
+and a notebook can never disagree. Each threshold is a named constant below, stated once.
+
+The rule (SPEC §10): a claim "A beats B" is judged on the **paired difference** A − B of the
+validation-selected test AUC over the seeds both ran (same seed: same data order and, where the
+architectures allow, the same initialisation). It is **supported** when the 95 % t-interval of
+the difference excludes zero in A's favour, **refuted** when it excludes zero the other way,
+and **inconclusive** otherwise; every verdict is printed with the minimum detectable difference
+(MDD: the true difference a paired t-test at 95 % finds with 80 % power, from the observed
+spread) and with the paper's effect translated to our scale (the paper's RelaImpr of A over B,
+Eq. 21, applied to our B: ``RelaImpr_paper × (AUC_B − 0.5)``). The paper's own metric (best
+test AUC over epochs) is shown beside it.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as st
+
+from . import paper
+from .stats import LEVEL, paired, t_interval
+
+#: The metric every verdict is judged on (no test-set peeking), and the paper's.
+VERDICT_METRIC = "val_selected_test_auc"
+PAPER_METRIC = "best_test_auc"
+#: Fig. 6: the paper's "about 0.19 %" is reproduced when our error's 95 % interval lies below this (%).
+CALIBRATION_REPRODUCED_BELOW_PCT = 0.5
+#: Fig. 9: C "has an obvious impact" when a Friedman test over seeds rejects "no effect" at this level.
+FRIEDMAN_ALPHA = 1 - LEVEL
+
+SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
+
+
+@dataclass
+class Verdict:
+    """One claim of the paper against our runs."""
+
+    source: str  # "Table 2", "Fig. 7", ...
+    claim: str  # the paper's claim, in a few words
+    ours: str  # what our runs show, in numbers
+    verdict: str  # supported / refuted / inconclusive (or, for sizes: consistent / smaller / larger)
+    diff: float = float("nan")  # paired difference (A - B), verdict metric
+    low: float = float("nan")
+    high: float = float("nan")
+    mdd: float = float("nan")
+    paper_effect: float = float("nan")  # the paper's effect on our scale
+    seeds: int = 0
+
+    def markdown_row(self) -> str:
+        return f"| {self.source} | {self.claim} | {self.ours} | **{self.verdict}** |"
+
+
+def to_frame(verdicts: list[Verdict]) -> pd.DataFrame:
+    return pd.DataFrame([asdict(v) for v in verdicts])
+
+
+def markdown(verdicts: list[Verdict], title: str = "What this run says about the paper's claims") -> str:
+    """A Markdown table of verdicts (the notebooks display it; the README embeds the same)."""
+    head = [f"### {title}", "", "| source | claim (paper) | ours | verdict |", "|---|---|---|---|"]
+    return "\n".join(head + [v.markdown_row() for v in verdicts])
+
+
+def _rule(low: float, high: float) -> str:
+    if low > 0:
+        return SUPPORTED
+    if high < 0:
+        return REFUTED
+    return INCONCLUSIVE
+
+
+def beats(runs: pd.DataFrame, key: str, a, b, source: str, claim: str, labels: dict | None = None,
+          paper_table: dict | None = None, extra: dict | None = None) -> Verdict:
+    """The claim "``a`` beats ``b``" (values of column ``key`` of a :func:`tacr.stats.per_run`
+    table; ``extra`` fixes other columns), judged on the paired difference."""
+    labels = labels or {}
+    sel_a, sel_b = {key: a, **(extra or {})}, {key: b, **(extra or {})}
+    p = paired(runs, sel_a, sel_b, VERDICT_METRIC)
+    pp = paired(runs, sel_a, sel_b, PAPER_METRIC)
+    effect = float("nan")
+    if paper_table is not None and a in paper_table and b in paper_table:
+        effect = paper.relaimpr_table(paper_table, b)[a] / 100 * (p.b_mean - 0.5)
+    la, lb = labels.get(a, a), labels.get(b, b)
+    verdict = _rule(p.low, p.high)
+    ours = (f"{la} {p.a_mean:.4f} vs {lb} {p.b_mean:.4f}: {p.mean:+.4f} [{p.low:+.4f}, {p.high:+.4f}], "
+            f"MDD {p.mdd:.4f}" + (f", paper's effect {effect:+.4f}" if np.isfinite(effect) else "")
+            + f"; best-epoch metric {pp.mean:+.4f} [{pp.low:+.4f}, {pp.high:+.4f}] ({p.n} seeds)")
+    return Verdict(source, claim, ours, verdict, p.mean, p.low, p.high, p.mdd, effect, p.n)
+
+
+def relaimpr_size(runs: pd.DataFrame, key: str, a, b, paper_value: float | tuple, source: str, claim: str) -> Verdict:
+    """Is our RelaImpr (Eq. 21) of ``a`` over ``b`` the paper's size? Per-seed RelaImpr with a
+    t-interval: "consistent" when the interval holds the paper's value (or overlaps the paper's
+    range over its datasets), "smaller"/"larger" otherwise."""
+    x = runs[runs[key] == a].set_index("seed")[VERDICT_METRIC]
+    y = runs[runs[key] == b].set_index("seed")[VERDICT_METRIC]
+    common = x.index.intersection(y.index)
+    ri = ((x[common] - 0.5) / (y[common] - 0.5) - 1) * 100
+    lo, hi = t_interval(ri)
+    p_lo, p_hi = (min(paper_value), max(paper_value)) if isinstance(paper_value, tuple) else (paper_value, paper_value)
+    verdict = "consistent" if lo <= p_hi and hi >= p_lo else ("smaller" if hi < p_lo else "larger")
+    paper_text = f"{p_lo:.1f}–{p_hi:.1f} %" if p_lo != p_hi else f"{p_lo:.1f} %"
+    return Verdict(source, claim, f"RelaImpr {ri.mean():+.1f} % [{lo:+.1f}, {hi:+.1f}] vs paper {paper_text} ({len(ri)} seeds)",
+                   verdict, float(ri.mean()), lo, hi, seeds=len(ri))
+
+
+# ------------------------------------------------------------------------------ the claims
+def table2(runs: pd.DataFrame) -> list[Verdict]:
+    """Table 2: the embedding models, all with rGAN sampling (a per-run table keyed by ``model``)."""
+    L, T = paper.MODEL_LABELS, paper.TABLE2
+    have = set(runs["model"])
+    out = [beats(runs, "model", "time_aware", m, "Table 2", f"time-aware attention beats {L[m]}", L, T)
+           for m in ("gru", "din", "gru_attention") if {"time_aware", m} <= have]
+    if {"gru_attention", "din"} <= have:
+        out.append(beats(runs, "model", "gru_attention", "din", "Table 2", "GRU attention beats DIN", L, T))
+    if {"din", "gru"} <= have:
+        out.append(beats(runs, "model", "din", "gru", "Table 2", "DIN beats the two-layer GRU", L, T))
+    if {"time_aware", "din"} <= have:
+        ri = paper.relaimpr_table(T, "din")["time_aware"]
+        out.append(relaimpr_size(runs, "model", "time_aware", "din", ri, "Table 2",
+                                 f"time-aware attention brings {ri:.1f} % RelaImpr over DIN"))
+    return out
+
+
+def null_world(runs: pd.DataFrame) -> list[Verdict]:
+    """Negative control: on the simulator with every temporal effect off, the time-aware model
+    has nothing to find, so it should not beat GRU attention."""
+    v = beats(runs, "model", "time_aware", "gru_attention", "Table 2, null world",
+              "(control) time-aware attention does not beat GRU attention without temporal effects", paper.MODEL_LABELS)
+    v.verdict = {SUPPORTED: "control failed: it beats it", REFUTED: "control passed (it is worse)",
+                 INCONCLUSIVE: "control passed (no difference found)"}[v.verdict]
+    return [v]
+
+
+def table3(runs: pd.DataFrame) -> list[Verdict]:
+    """Table 3: the samplers, all with the time-aware model (keyed by ``sampler``)."""
+    L, T = paper.SAMPLER_LABELS, paper.TABLE3
+    have = set(runs["sampler"])
+    out = [beats(runs, "sampler", "rgan", s, "Table 3", f"rGAN beats {L[s]}", L, T)
+           for s in ("lr", "under", "user_fixed", "uniform", "irgan", "irgan_pp") if {"rgan", s} <= have]
+    pairs = [("uniform", "irgan", "IRGAN's non-positive pairs are worse than uniform"),
+             ("irgan_pp", "uniform", "IRGAN++ beats uniform"),
+             ("uniform", "user_fixed", "uniform beats user-fixed (in-station)"),
+             ("uniform", "under", "uniform pairwise beats 1:5 under-sampling")]
+    out += [beats(runs, "sampler", a, b, "Table 3", text, L, T) for a, b, text in pairs if {a, b} <= have]
+    return out
+
+
+def table4(runs: pd.DataFrame) -> list[Verdict]:
+    """Table 4: ours (time-aware + rGAN) against DIN + uniform (keyed by ``variant``)."""
+    labels = {"time_aware+rgan": "ours", "din+uniform": "DIN + uniform"}
+    v = beats(runs, "variant", "time_aware+rgan", "din+uniform", "Table 4", "time-aware + rGAN beats DIN + uniform",
+              labels, paper.TABLE4)
+    size = relaimpr_size(runs, "variant", "time_aware+rgan", "din+uniform", tuple(paper.TABLE4_RELAIMPR), "Table 4",
+                         "by 11–15 % RelaImpr")
+    return [v, size]
+
+
+def calibration(errors: pd.DataFrame) -> list[Verdict]:
+    """Fig. 6: per-seed calibration errors (%) at the paper's bucket count with the centre rule
+    (columns ``seed``, ``error vs realised (%)``, optionally ``error vs expected (%)``)."""
+    if not len(errors):
+        raise ValueError("calibration: no per-seed errors at the paper's bucket count")
+    e = errors["error vs realised (%)"].abs()
+    lo, hi = t_interval(e)
+    ours = f"{e.mean():.2f} % [{lo:.2f}, {hi:.2f}] against the realised test CTR"
+    if "error vs expected (%)" in errors:
+        x = errors["error vs expected (%)"].abs()
+        xlo, xhi = t_interval(x)
+        ours += f"; {x.mean():.2f} % [{xlo:.2f}, {xhi:.2f}] against the expected CTR (mean p_click)"
+    if "realised CTR noise (%)" in errors:
+        ours += f"; the realised CTR's own noise is ±{errors['realised CTR noise (%)'].iloc[0]:.2f} %"
+    target = 100 * paper.CALIBRATION_ERROR["in-station-Sep"]
+    verdict = "reproduced" if hi < CALIBRATION_REPRODUCED_BELOW_PCT else (
+        "not reproduced" if lo > CALIBRATION_REPRODUCED_BELOW_PCT else INCONCLUSIVE)
+    return [Verdict("Fig. 6", f"calibration error ≈ {target:.2f} % with {paper.CALIBRATION_BUCKETS} buckets", ours, verdict,
+                    float(e.mean()), lo, hi, seeds=len(e))]
+
+
+def reward_ablation(runs: pd.DataFrame) -> list[Verdict]:
+    """Fig. 7: score + penalty beats either alone (keyed by ``reward``)."""
+    labels = {"score": "score only", "penalty": "penalty only", "both": "score + penalty"}
+    return [beats(runs, "reward", "both", other, "Fig. 7", f"score + penalty beats {labels[other]}", labels)
+            for other in ("score", "penalty") if {"both", other} <= set(runs["reward"])]
+
+
+def kendall(epochs: pd.DataFrame) -> list[Verdict]:
+    """Fig. 8: per-epoch rows of the rGAN runs (``seed``, ``tau_penalty``, ``tau_random``,
+    ``test_auc``, game epochs only). Tau above the random control: paired over seeds; the
+    AUC–tau link: each seed's Spearman correlation over epochs, t-interval over seeds."""
+    epochs = epochs.dropna(subset=["tau_penalty", "tau_random"])
+    if epochs.empty:
+        return [Verdict("Fig. 8", "Kendall tau of scores vs −penalty is well above a random ranking's",
+                        "no game epoch with a generator step in these runs", INCONCLUSIVE)]
+    per_seed = epochs.groupby("seed")[["tau_penalty", "tau_random"]].mean()
+    d = per_seed["tau_penalty"] - per_seed["tau_random"]
+    lo, hi = t_interval(d)
+    out = [Verdict("Fig. 8", "Kendall tau of scores vs −penalty is well above a random ranking's",
+                   f"tau {per_seed['tau_penalty'].mean():.3f} vs {per_seed['tau_random'].mean():.3f}: "
+                   f"{d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] ({len(d)} seeds)", _rule(lo, hi), float(d.mean()), lo, hi,
+                   seeds=len(d))]
+    rho = pd.Series({seed: st.spearmanr(g["tau_penalty"], g["test_auc"]).statistic
+                     for seed, g in epochs.groupby("seed") if len(g) > 2}, dtype=float).dropna()
+    rlo, rhi = t_interval(rho)
+    out.append(Verdict("Fig. 8", "the AUC is highest where tau is high",
+                       f"Spearman(tau, test AUC) over epochs {rho.mean():+.2f} [{rlo:+.2f}, {rhi:+.2f}] ({len(rho)} seeds)",
+                       _rule(rlo, rhi) if len(rho) > 1 else INCONCLUSIVE, float(rho.mean()), rlo, rhi, seeds=len(rho)))
+    return out
+
+
+def sweep_effect(runs: pd.DataFrame, key: str, source: str, claim: str) -> Verdict:
+    """Does ``key`` change the AUC at all? A Friedman test over the swept values with seeds as
+    blocks (the seeds all values share); supported when p < :data:`FRIEDMAN_ALPHA`."""
+    wide = runs.pivot_table(index="seed", columns=key, values=VERDICT_METRIC).dropna()
+    means = wide.mean()
+    spread = float(means.max() - means.min())
+    if wide.shape[1] < 3 or len(wide) < 2:
+        return Verdict(source, claim, f"spread {spread:.4f} over {key} = {list(means.index)}", INCONCLUSIVE, spread)
+    p = st.friedmanchisquare(*[wide[c].to_numpy() for c in wide.columns]).pvalue
+    best = means.idxmax()
+    return Verdict(source, claim, f"spread {spread:.4f} over {key} = {', '.join(f'{v:g}' for v in means.index)} "
+                   f"(best {best:g}); Friedman p = {p:.3f} ({len(wide)} seeds)",
+                   SUPPORTED if p < FRIEDMAN_ALPHA else INCONCLUSIVE, spread, seeds=len(wide))
+
+
+def best_value(runs: pd.DataFrame, key: str, value: float, source: str, claim: str) -> Verdict:
+    """Is ``value`` of ``key`` the best? Paired differences against every other value:
+    supported when it beats each, refuted when another value beats it, else inconclusive."""
+    others = [v for v in sorted(set(runs[key])) if v != value]
+    if value not in set(runs[key]) or not others:
+        return Verdict(source, claim, f"{key} = {value:g} not in the sweep", INCONCLUSIVE)
+    ps = {o: paired(runs, {key: value}, {key: o}, VERDICT_METRIC) for o in others}
+    beaten_by = [o for o, p in ps.items() if p.high < 0]
+    wins = [o for o, p in ps.items() if p.low > 0]
+    verdict = REFUTED if beaten_by else (SUPPORTED if len(wins) == len(others) else INCONCLUSIVE)
+    worst = min(ps.values(), key=lambda p: p.mean)
+    text = "; ".join(f"vs {o:g}: {p.mean:+.4f} [{p.low:+.4f}, {p.high:+.4f}]" for o, p in ps.items())
+    return Verdict(source, claim, f"{key} = {value:g} {text}" + (f"; beaten by {beaten_by}" if beaten_by else ""),
+                   verdict, worst.mean, worst.low, worst.high, max(p.mdd for p in ps.values()), seeds=worst.n)
+
+
+def candidate_size(runs: pd.DataFrame) -> list[Verdict]:
+    """Fig. 9 (rGAN runs keyed by ``n_candidates``)."""
+    return [sweep_effect(runs, "n_candidates", "Fig. 9", "the candidate size C has an obvious impact")]
+
+
+def temperature(runs: pd.DataFrame) -> list[Verdict]:
+    """Fig. 10 (rGAN runs keyed by ``temperature``)."""
+    return [sweep_effect(runs, "temperature", "Fig. 10", "the initial temperature T changes the AUC"),
+            best_value(runs, "temperature", paper.BEST_TEMPERATURE, "Fig. 10",
+                       f"T = {paper.BEST_TEMPERATURE:g} is the best initial temperature")]

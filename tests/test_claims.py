@@ -1,0 +1,100 @@
+"""tacr.claims: each verdict rule on hand-made per-run tables with known answers."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as st
+
+from tacr import claims, paper
+
+
+def per_run(effects: dict, key: str = "model", seeds=5, noise=0.001, seed_sd=0.01, rng=0):
+    """A per-run table: config ``key`` -> mean AUC offset; a shared per-seed effect."""
+    g = np.random.default_rng(rng)
+    shared = g.normal(0, seed_sd, seeds)
+    rows = []
+    for k, eff in effects.items():
+        for s in range(seeds):
+            v = 0.70 + eff + shared[s] + g.normal(0, noise)
+            rows.append({key: k, "seed": s, "val_selected_test_auc": v, "best_test_auc": v + 0.003})
+    return pd.DataFrame(rows)
+
+
+def test_beats_supported_refuted_inconclusive():
+    df = per_run({"a": 0.01, "b": 0.0, "c": 0.02, "d": 0.0102})
+    assert claims.beats(df, "model", "a", "b", "T", "a beats b").verdict == claims.SUPPORTED
+    assert claims.beats(df, "model", "a", "c", "T", "a beats c").verdict == claims.REFUTED
+    assert claims.beats(df, "model", "a", "d", "T", "a beats d").verdict == claims.INCONCLUSIVE
+    v = claims.beats(df, "model", "a", "b", "T", "a beats b")
+    assert v.low > 0 and v.seeds == 5 and np.isfinite(v.mdd) and "MDD" in v.ours
+
+
+def test_paper_effect_is_relaimpr_on_our_base():
+    df = per_run({"time_aware": 0.02, "din": 0.0})
+    v = claims.beats(df, "model", "time_aware", "din", "Table 2", "x", paper_table=paper.TABLE2)
+    din = df[df.model == "din"]["val_selected_test_auc"].mean()
+    ri = ((paper.TABLE2["time_aware"][0] - 0.5) / (paper.TABLE2["din"][0] - 0.5) - 1)
+    assert v.paper_effect == pytest.approx(ri * (din - 0.5), rel=1e-9)
+
+
+def test_relaimpr_size():
+    df = per_run({"x": 0.02, "y": 0.0}, noise=0.0005)
+    v = claims.relaimpr_size(df, "model", "x", "y", 50.0, "T", "size")
+    assert v.verdict == "smaller" and v.high < 50
+    assert claims.relaimpr_size(df, "model", "x", "y", 0.5, "T", "size").verdict == "larger"
+    assert claims.relaimpr_size(df, "model", "x", "y", (v.diff - 1, v.diff + 1), "T", "size").verdict == "consistent"
+
+
+def test_table2_and_null_world_verdicts():
+    df = per_run({"time_aware": 0.02, "gru": -0.02, "din": 0.0, "gru_attention": 0.0})
+    out = {v.claim: v.verdict for v in claims.table2(df)}
+    assert out["time-aware attention beats two-layer GRU"] == claims.SUPPORTED
+    assert out["GRU attention beats DIN"] == claims.INCONCLUSIVE or out["GRU attention beats DIN"] in (claims.SUPPORTED, claims.REFUTED)
+    null = per_run({"time_aware": 0.0, "gru_attention": 0.0})
+    [v] = claims.null_world(null)
+    assert v.verdict.startswith("control passed") or v.verdict.startswith("control failed")
+    [v2] = claims.null_world(per_run({"time_aware": 0.03, "gru_attention": 0.0}))
+    assert v2.verdict.startswith("control failed")
+
+
+def test_kendall_claims():
+    rows = []
+    rng = np.random.default_rng(1)
+    for seed in range(4):
+        for epoch in range(1, 7):
+            tau = 0.1 + 0.05 * epoch + rng.normal(0, 0.01)
+            rows.append({"seed": seed, "epoch": epoch, "tau_penalty": tau, "tau_random": rng.normal(0, 0.01),
+                         "test_auc": 0.6 + tau / 2 + rng.normal(0, 0.001)})
+    above, link = claims.kendall(pd.DataFrame(rows))
+    assert above.verdict == claims.SUPPORTED and link.verdict == claims.SUPPORTED and link.diff > 0.9
+
+
+def test_sweep_effect_uses_friedman_over_seeds():
+    df = per_run({1.0: 0.0, 10.0: 0.01, 20.0: 0.02}, key="temperature", noise=0.001)
+    v = claims.sweep_effect(df, "temperature", "Fig. 10", "T matters")
+    wide = df.pivot_table(index="seed", columns="temperature", values="val_selected_test_auc")
+    p = st.friedmanchisquare(*[wide[c] for c in wide.columns]).pvalue
+    assert f"Friedman p = {p:.3f}" in v.ours and v.verdict == claims.SUPPORTED
+    flat = per_run({1.0: 0.0, 10.0: 0.0, 20.0: 0.0}, key="temperature", noise=0.001, seed_sd=0.0)
+    assert claims.sweep_effect(flat, "temperature", "Fig. 10", "T matters").verdict in (claims.INCONCLUSIVE, claims.SUPPORTED)
+
+
+def test_best_value():
+    df = per_run({1.0: 0.0, 20.0: 0.02, 30.0: 0.01}, key="temperature")
+    assert claims.best_value(df, "temperature", 20.0, "F", "best").verdict == claims.SUPPORTED
+    assert claims.best_value(df, "temperature", 30.0, "F", "best").verdict == claims.REFUTED
+    assert claims.best_value(df, "temperature", 5.0, "F", "best").verdict == claims.INCONCLUSIVE
+
+
+def test_calibration_verdict():
+    low = pd.DataFrame({"seed": range(5), "error vs realised (%)": [0.1, -0.2, 0.15, 0.05, -0.1]})
+    assert claims.calibration(low)[0].verdict == "reproduced"
+    high = pd.DataFrame({"seed": range(5), "error vs realised (%)": [8.0, 9.0, 7.5, 8.5, 9.2]})
+    assert claims.calibration(high)[0].verdict == "not reproduced"
+
+
+def test_markdown_lists_every_verdict():
+    df = per_run({"time_aware": 0.02, "din": 0.0})
+    text = claims.markdown(claims.table2(df))
+    assert text.count("\n| Table 2 |") == 2
