@@ -7,7 +7,8 @@
   positives or all rows) and calls ``sampler.step`` on each; the sampler picks negatives and
   calls the critic's update (the adversarial samplers also train their generator there:
   Algorithm 1 is in :mod:`tacr.samplers.adversarial`). After each epoch D scores the validation
-  and test splits.
+  and test splits: every row, or a fixed stratified sample of ``eval_rows`` rows of each (an
+  unbiased AUC at a fraction of the cost, :meth:`tacr.batch.DeviceSplit.eval_rows`).
 
 ``run(config, data)`` returns a tidy DataFrame, one row per epoch: test and validation AUC, D's
 mean loss and step count, the learning rate, timings, and the sampler's statistics (for
@@ -34,6 +35,9 @@ from .losses import hinge_loss, lr_at, pointwise_loss  # noqa: F401  (public her
 from .metrics import auc
 from .samplers import SamplerConfig
 
+#: The batch order's generator is seeded with ``seed + ORDER_SEED_OFFSET``: runs of different
+#: samplers with one seed see the same batches (paired comparisons, SPEC §10).
+ORDER_SEED_OFFSET = 1_000_003
 #: Per-epoch columns of the adversarial samplers (NaN for the others).
 SAMPLER_COLUMNS = ("g_loss", "mean_reward", "policy_temperature", "tau_penalty", "tau_random", "g_pretrain_loss",
                    *samplers_mod.POLICY_COLUMNS)
@@ -51,6 +55,7 @@ class TrainConfig(SamplerConfig):
     lr_d: float = 0.02
     seed: int = 0
     threads: int = 1  # torch CPU threads of the run (float sums differ between thread counts)
+    eval_rows: int = 0  # per-epoch AUCs on a fixed stratified sample of this many rows per split (0: all)
     device: str = "auto"
     eval_batch_size: int = 32768
 
@@ -68,6 +73,8 @@ class TrainConfig(SamplerConfig):
             raise ValueError("pretrain_epochs must be >= 0 and d_steps_per_g >= 1")
         if self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
+        if self.eval_rows < 0:
+            raise ValueError(f"eval_rows must be >= 0, got {self.eval_rows}")
 
     def key_fields(self) -> dict:
         """The fields that change results (device and evaluation batch size do not)."""
@@ -124,13 +131,21 @@ class Critic:
 
 
 @torch.no_grad()
-def score_split(model, split: DeviceSplit, batch_size: int = 32768) -> np.ndarray:
-    """Raw scores f of every row of a split, in order."""
+def score_split(model, split: DeviceSplit, batch_size: int = 32768, rows: torch.Tensor | None = None) -> np.ndarray:
+    """Raw scores f of ``rows`` of a split (default: every row), in the order of ``rows``.
+
+    Rows are scored grouped by history (:meth:`~tacr.batch.DeviceSplit.by_history`), so each
+    distinct history's GRU runs once per pass; the scores are returned in the given order.
+    """
+    rows = torch.arange(split.n, device=split.data.device) if rows is None else rows
+    order = torch.argsort(split.hist_id[rows], stable=True)  # (N,)
     was_training = model.training
     model.eval()
-    out = [model(b).score.float().cpu() for b in split.iter_batches(batch_size)]
+    out = torch.cat([model(b).score.float() for b in split.iter_batches(batch_size, rows[order])])
     model.train(was_training)
-    return torch.cat(out).numpy()
+    scores = torch.empty_like(out)
+    scores[order] = out
+    return scores.cpu().numpy()
 
 
 def _progress(total: int, desc: str, quiet: bool | None):
@@ -171,13 +186,16 @@ def _run(config, data, quiet, device_data, return_models):
     train, valid, test = dd["train"], dd["valid"], dd["test"]
     torch.manual_seed(config.seed)
     gen = torch.Generator(device=device).manual_seed(config.seed)
+    order = torch.Generator(device=device).manual_seed(config.seed + ORDER_SEED_OFFSET)
     critic = Critic(models_mod.build(config.model, dd.spec).to(device), config)
     adversarial = samplers_mod.SAMPLERS[config.sampler].adversarial
     G = models_mod.build(config.model, dd.spec).to(device) if adversarial else None
-    sampler = samplers_mod.build(config.sampler, train, config, gen, config.steps_per_epoch, critic=critic, gen_model=G)
+    sampler = samplers_mod.build(config.sampler, train, config, gen, config.steps_per_epoch, critic=critic, gen_model=G,
+                                 order=order)
     D = critic.model
 
-    test_labels, valid_labels = test.label.cpu().numpy(), valid.label.cpu().numpy()
+    eval_rows = {name: split.eval_rows(config.eval_rows) for name, split in (("test", test), ("valid", valid))}
+    labels = {name: dd[name].label[r].cpu().numpy() for name, r in eval_rows.items()}
     rows, best_valid, best_state = [], -np.inf, None
     bar = _progress(config.epochs, f"{config.model}+{config.sampler} seed {config.seed}", quiet)
     for epoch in range(1, config.epochs + 1):
@@ -192,9 +210,8 @@ def _run(config, data, quiet, device_data, return_models):
                 raise FloatingPointError(f"{exc} at epoch {epoch}, step {step} "
                                          f"({config.model} + {config.sampler}, seed {config.seed})") from exc
         train_seconds = time.perf_counter() - started
-        test_scores = score_split(D, test, config.eval_batch_size)
-        valid_scores = score_split(D, valid, config.eval_batch_size)
-        row = {"epoch": epoch, "test_auc": auc(test_labels, test_scores), "valid_auc": auc(valid_labels, valid_scores),
+        aucs = {name: auc(labels[name], score_split(D, dd[name], config.eval_batch_size, r)) for name, r in eval_rows.items()}
+        row = {"epoch": epoch, "test_auc": aucs["test"], "valid_auc": aucs["valid"],
                **critic.stats(), "g_steps": 0, "d_lr": lr, "pretraining": False, "game_epoch": epoch,
                "train_seconds": train_seconds, "epoch_seconds": time.perf_counter() - started}
         row.update(sampler.stats())

@@ -362,8 +362,12 @@ def test_check_log_missing_column_names_row_count():
 
 
 # ------------------------------------------------------------------------------ simulator
-SPLIT_FIELDS = ("user", "item", "time", "label", "hist_item", "hist_time", "hist_len", "hist_id", "p_click")
-EFFECTS = ("affinity", "quality", "age", "drift", "hour", "weekday", "payday", "month", "category_hour")
+# The simulator's generic contract (determinism, CTR, splits, Table 1, errors). Its planted
+# effects, sessions, effect budget, null world and cache: tests/test_synthetic.py.
+SPLIT_FIELDS = ("user", "item", "time", "label", "hist_item", "hist_time", "hist_len", "hist_id", "p_click",
+                "components")
+EFFECTS = ("affinity", "quality", "age", "drift_flag", "drift_session", "drift_day", "hour", "weekday", "payday",
+           "month", "category_hour")
 
 
 def load_smoke(**kw):
@@ -411,9 +415,10 @@ def test_simulator_splits_ordered_in_time(smoke_data):
     assert tr.time.max() < va.time.min() <= va.time.max() < te.time.min()
     cfg = smoke_data.info["simulator"]
     warm_end = int(pd.Timestamp(cfg["first_train_day"], tz=cfg["tz"]).timestamp())
-    test_start = warm_end + cfg["train_days"] * DAY
+    valid_start = warm_end + cfg["train_days"] * DAY
+    test_start = valid_start + int(cfg["valid_days"] * DAY)
     assert tr.time.min() >= warm_end  # the warm-up only feeds histories
-    assert va.time.min() >= test_start - cfg["valid_days"] * DAY and va.time.max() < test_start
+    assert va.time.min() >= valid_start and va.time.max() < test_start
     assert te.time.min() >= test_start and te.time.max() < test_start + cfg["test_days"] * DAY
     # warm-up clicks do feed histories: the first training rows already have some
     first_hour = tr.time < warm_end + 3600
@@ -442,68 +447,13 @@ def test_simulator_rejects_unknown_profile_and_parameter():
         tacr.data.load("no-such-dataset")
 
 
-def test_hour_effect_off_flattens_ctr_by_hour(smoke_data):
-    def spread(d):
-        t = planted_effects(d)["hour"]["true_ctr"]
-        return float(np.log(t.max() / t.min()))
-
-    off = load_smoke(seed=0, hour=0.0, category_hour=0.0)
-    s_on, s_off = spread(smoke_data), spread(off)
-    assert s_on > 0.7 and s_off < 0.4 and s_on > 3 * s_off, (s_on, s_off)
-
-
-SMALL = dict(seed=3, n_users=400, impressions_per_day=5000)
-
-
 def test_all_effects_off_gives_constant_p_click():
-    d = load_smoke(**SMALL, **{e: 0.0 for e in EFFECTS})
+    d = load_smoke(seed=3, n_users=200, impressions_per_day=3000, **{e: 0.0 for e in EFFECTS})
     p = np.concatenate([s.p_click for s in d.splits.values()]).astype(np.float64)
     assert np.ptp(p) < 1e-7 and p[0] == pytest.approx(0.015, rel=1e-5)
     assert all(abs(a - 0.5) < 0.1 for a in d.info["oracle_auc"].values())
-
-
-def _effect_key(d, s, effect):
-    f = time_features(s.time, d.tz)
-    cat = d.items.category[s.item]
-    return {
-        "affinity": s.user * 10**6 + s.item, "quality": s.item, "age": d.user_aux[s.user, 1],
-        "hour": f[:, 3], "weekday": f[:, 1], "payday": f[:, 2], "month": f[:, 0],
-        "category_hour": cat * 24 + f[:, 3],
-    }[effect]
-
-
-@pytest.mark.parametrize("effect", [e for e in EFFECTS if e != "drift"])
-def test_single_effect_is_a_function_of_its_covariate(effect):
-    """Only one effect on: p_click is constant within each value of that effect's covariate
-    and differs between values."""
-    span = {"first_train_day": "2026-09-29"} if effect in ("month", "payday") else {}  # splits cross a month end
-    d = load_smoke(**SMALL, **span, **{e: 0.0 for e in EFFECTS if e != effect})
-    df = pd.concat([pd.DataFrame({"key": _effect_key(d, s, effect), "p": s.p_click.astype(np.float64)})
-                    for s in d.splits.values()])
-    g = df.groupby("key")["p"]
-    assert (g.max() - g.min()).max() < 1e-6 * df.p.max(), "p_click varies within a covariate value"
-    assert g.ngroups > 1 and np.ptp(g.mean()) > 0.05 * df.p.mean(), "the effect does not move p_click"
-
-
-def test_drift_only_effect_follows_recent_same_category_clicks():
-    d = load_smoke(**SMALL, **{e: 0.0 for e in EFFECTS if e != "drift"})
-    cat = d.items.category
-    p_all, dt_all, empty = [], [], []
     for s in d.splits.values():
-        real = np.arange(s.L)[None, :] < s.hist_len[:, None]
-        same = real & (cat[s.hist_item] == cat[s.item][:, None])
-        last = np.where(same, s.hist_time, -1).max(axis=1)
-        dt_all.append(np.where(last >= 0, s.time - last, np.inf))
-        p_all.append(s.p_click.astype(np.float64))
-        empty.append(s.hist_len == 0)
-    p, dt, empty = np.concatenate(p_all), np.concatenate(dt_all), np.concatenate(empty)
-    p0 = p.min()
-    assert np.ptp(p[empty]) < 1e-7 * p0 and p[empty].mean() == pytest.approx(p0, rel=1e-6)
-    boosted = p > p0 * (1 + 1e-4)
-    assert boosted.mean() > 0.05
-    assert np.isfinite(dt[boosted]).mean() > 0.99  # a boost needs an earlier same-category click
-    recent, old = p[dt < 1800].mean(), p[(dt > 16 * 3600) | ~np.isfinite(dt)].mean()
-    assert recent > 2 * old, (recent, old)
+        assert not s.components.any()
 
 
 def test_planted_effects_tables(smoke_data):
@@ -514,3 +464,5 @@ def test_planted_effects_tables(smoke_data):
         assert ((pe[key]["true_ctr"] > 0) & (pe[key]["true_ctr"] < 1)).all()
     assert pe["drift"]["impressions"].sum() + pe["drift_none"]["impressions"].sum() == n
     assert len(pe["hour"]) == 24
+    assert list(pe["recency"]["split"]) == ["train", "valid", "test"]
+    assert pe["gaps"]["impressions"].sum() == len(smoke_data.test) - len(np.unique(smoke_data.test.user))

@@ -181,8 +181,8 @@ def test_movielens_parameters():
     r = D.load("movielens-1m", data_dir=FIX / "ml-1m", split_by="rows", valid_frac=0.2, test_frac=0.2, cache=False)
     assert (r.info["valid_start"], r.info["test_start"]) == (T0 + 810, T0 + 900)  # rows 9 and 12 of 15
     assert (len(r.train), len(r.valid), len(r.test)) == (9, 3, 3)
-    e = D.load("movielens-1m", data_dir=FIX / "ml-1m", valid_start=T0 + 500, test_start=T0 + 850, cache=False)
-    assert e.valid.time.min() == T0 + 500 and e.test.time.min() == T0 + 850
+    e = D.load("movielens-1m", data_dir=FIX / "ml-1m", valid_start=T0 + 400, test_start=T0 + 850, cache=False)
+    assert e.valid.time.min() == T0 + 400 and e.test.time.min() == T0 + 850
 
 
 # ------------------------------------------------------------------------------------- table

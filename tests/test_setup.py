@@ -42,7 +42,8 @@ def test_environment_yml_pip_matches_pyproject(repo_root, pyproject):
     assert [e.split(None, 1)[1] for e in editable] == ["."], "environment.yml installs the package itself"
     conda_side = {str(d).split("=")[0] for d in env["dependencies"] if isinstance(d, str)}
     assert {"python", "pip"} <= conda_side
-    expected = _reqs(pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"])
+    extras = pyproject["project"]["optional-dependencies"]
+    expected = _reqs(pyproject["project"]["dependencies"] + [r for reqs in extras.values() for r in reqs])
     got = _reqs(p for p in pip[0] if not p.startswith("-e"))
     assert got.keys() == expected.keys()
     for name in expected:
@@ -59,6 +60,11 @@ def test_torch_pin_admits_2_13(repo_root, pyproject):
     # the bootstrap's CPU wheel satisfies the pin
     pins = re.findall(r'"torch==([0-9.]+)"', (repo_root / "run_all.sh").read_text())
     assert pins and all(torch_spec.contains(p) for p in pins)
+
+
+def test_pyarrow_pin_excludes_cve_2023_47248(pyproject):
+    spec = _reqs(pyproject["project"]["dependencies"])["pyarrow"]
+    assert not spec.contains("14.0.0") and spec.contains("14.0.1")
 
 
 def test_dev_extras(pyproject):

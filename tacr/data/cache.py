@@ -14,7 +14,8 @@ parameters and file paths are then removed (moving the data folder also rebuilds
     meta.json                       format version, key inputs, tz, aux names/sizes, info, sizes
     train.parquet valid.parquet test.parquet
         user, item, time int64; label int8; hist_item fixed_size_list<int32>[L];
-        hist_time fixed_size_list<int64>[L]; hist_len int16; hist_id int64; p_click float32 (opt.)
+        hist_time fixed_size_list<int64>[L]; hist_len int16; hist_id int64; p_click float32 (opt.);
+        components fixed_size_list<float32>[K] (opt., the simulator's logit components)
     items.parquet                   category int64; raw fixed_size_list<float32>[d] (if any)
     users.parquet                   one int64 code column per aux field
     ids_<key>.parquet               raw-id mappings (``data.raw_ids``), column "id"
@@ -194,6 +195,8 @@ def save_entry(data: CTRData, root: Path, entry: str, meta: dict) -> Path:
                     "hist_len": s.hist_len, "hist_id": s.hist_id}
             if s.p_click is not None:
                 cols["p_click"] = s.p_click
+            if s.components is not None:
+                cols["components"] = _fsl(np.asarray(s.components, dtype=np.float32))
             _write(cols, tmp / f"{split_name}.parquet")
         items = {"category": np.asarray(data.items.category)}
         if data.items.raw is not None:
@@ -275,7 +278,7 @@ def load_entry(folder: Path) -> CTRData:
         cols = dict(_read_columns(path, names))
         splits[split_name] = Split(**{k: cols.get(k) for k in
                                       ("user", "item", "time", "label", "hist_item", "hist_time",
-                                       "hist_len", "hist_id", "p_click")})
+                                       "hist_len", "hist_id", "p_click", "components")})
         if len(splits[split_name]) != meta["sizes"][split_name]:
             raise ValueError(f"{split_name}: {len(splits[split_name])} rows, meta says {meta['sizes'][split_name]}")
     item_cols = dict(_read_columns(folder / "items.parquet", pq.read_schema(folder / "items.parquet").names))

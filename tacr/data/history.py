@@ -51,10 +51,14 @@ def build_histories(user, item, time, label, L: int = 10, query_user=None, query
     c_user, c_time, c_item = c_user[order], c_time[order], c_item[order]
 
     # first click of each query's user, and first click of that user at or after the query time
-    if len(time) and (time.min() < 0 or time.max() >= 2**32) or len(query_time) and (
-        query_time.min() < 0 or query_time.max() >= 2**32
-    ):
-        raise ValueError("times must be unix seconds in [0, 2**32)")
+    for what, t in (("time", time), ("query_time", query_time)):
+        if len(t) and (t.min() < 0 or t.max() >= 2**32):
+            n_bad = int(((t < 0) | (t >= 2**32)).sum())
+            raise ValueError(
+                f"build_histories: {what}: {n_bad} of {len(t)} values are not unix seconds in [0, 2**32) "
+                f"(1970-01-01 .. 2106-02-07; min {int(t.min())}, max {int(t.max())}). Times in milliseconds? "
+                "Divide by 1000 (the table loader: time_format='unix_ms'); the loaders name the file and "
+                "column of such values before this point.")
     c_key = (c_user << 32) + c_time
     start = np.searchsorted(c_key, query_user << 32, side="left")
     pos = np.searchsorted(c_key, (query_user << 32) + query_time, side="left")

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from .history import TIME_FEATURE_SIZES, Histories, build_histories
-from .readers import DataError, bad
+from .readers import DataError, bad, check_splits, check_unix_seconds
 
 
 SPLIT_ARRAYS = ("user", "item", "time", "label", "hist_item", "hist_time", "hist_len", "hist_id")
 
 
-@dataclass
+@dataclass(repr=False)
 class Split:
     """One time-ordered slice of impressions. All arrays share the first axis N."""
 
@@ -32,6 +32,7 @@ class Split:
     hist_len: np.ndarray  # (N,) int16
     hist_id: np.ndarray  # (N,) int64, equal <=> identical history, -1 empty
     p_click: np.ndarray | None = None  # (N,) float32 true click probability (simulator only)
+    components: np.ndarray | None = None  # (N, K) float32 logit components (simulator only; names in info)
 
     def __len__(self) -> int:
         return len(self.label)
@@ -44,12 +45,24 @@ class Split:
     def n_pos(self) -> int:
         return int(self.label.sum())
 
+    def describe(self, tz: str = "UTC") -> dict:
+        """Rows, users, items, clicks, CTR and time span, as one summary line's fields."""
+        n = len(self)
+        span = (_when(self.time.min(), tz), _when(self.time.max(), tz)) if n else ("", "")
+        return {"rows": n, "users": int(len(np.unique(self.user))), "items": int(len(np.unique(self.item))),
+                "clicks": self.n_pos, "CTR (%)": 100.0 * self.n_pos / max(n, 1), "from": span[0], "to": span[1]}
+
+    def __repr__(self) -> str:
+        d = self.describe()
+        return (f"Split({d['rows']:,} rows, {d['users']:,} users, {d['items']:,} items, {d['clicks']:,} clicks, "
+                f"CTR {d['CTR (%)']:.3f} %, {d['from']} .. {d['to']} UTC, L={self.L})")
+
     def subset(self, rows) -> "Split":
         return Split(**{f.name: (None if getattr(self, f.name) is None else getattr(self, f.name)[rows])
                         for f in fields(self)})
 
     @classmethod
-    def from_rows(cls, user, item, time, label, hist: Histories, p_click=None) -> "Split":
+    def from_rows(cls, user, item, time, label, hist: Histories, p_click=None, components=None) -> "Split":
         return cls(
             user=np.asarray(user, dtype=np.int64),
             item=np.asarray(item, dtype=np.int64),
@@ -60,6 +73,7 @@ class Split:
             hist_len=hist.hist_len,
             hist_id=hist.hist_id,
             p_click=None if p_click is None else np.asarray(p_click, dtype=np.float32),
+            components=None if components is None else np.asarray(components, dtype=np.float32),
         )
 
 
@@ -87,7 +101,7 @@ class DataSpec:
     time_sizes: tuple[int, ...] = TIME_FEATURE_SIZES
 
 
-@dataclass
+@dataclass(repr=False)
 class CTRData:
     """A dataset in the canonical format; see the module docstring."""
 
@@ -159,9 +173,28 @@ class CTRData:
             })
         return pd.DataFrame(rows)
 
+    def __repr__(self) -> str:
+        lines = [f"CTRData {self.name!r}: {self.n_users:,} users, {len(self.items):,} items, "
+                 f"{self.spec.n_categories:,} categories, raw item features "
+                 f"{'%d-d' % self.items.raw.shape[1] if self.items.raw is not None else 'none'}, "
+                 f"aux {list(self.aux_names) or 'none'}, time zone {self.tz}"]
+        table = pd.DataFrame({name: s.describe(self.tz) for name, s in self.splits.items()}).T
+        table["CTR (%)"] = table["CTR (%)"].map(lambda v: f"{v:.3f}")
+        for col in ("rows", "users", "items", "clicks"):
+            table[col] = table[col].map(lambda v: f"{v:,}")
+        lines.append(table.to_string())
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{self!r}</pre>"
+
     def validate(self, source: str | None = None) -> "CTRData":
         validate(self, source or self.name)
         return self
+
+
+def _when(t, tz: str) -> str:
+    return pd.to_datetime(int(t), unit="s", utc=True).tz_convert(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def validate(data: CTRData, source: str) -> None:
@@ -238,16 +271,22 @@ def time_split(time: np.ndarray, valid_start: int, test_start: int, test_end: in
 def assemble(name: str, log: pd.DataFrame, items: Items, user_aux: np.ndarray, aux_sizes, *,
              valid_start: int, test_start: int, test_end: int | None = None, L: int = 10,
              tz: str = "UTC", aux_names=(), info: dict | None = None, source: str | None = None,
-             drop_before: int | None = None) -> CTRData:
+             drop_before: int | None = None, columns: dict | None = None) -> CTRData:
     """Build a validated :class:`CTRData` from an impression log (columns user, item, time,
     label, optional p_click): histories from all clicks of the log, then split by time.
-    Rows before ``drop_before`` only feed histories (a warm-up period) and are in no split."""
+    Rows before ``drop_before`` only feed histories (a warm-up period) and are in no split.
+    ``columns`` maps "time" and "label" to the source file's column names, for the messages
+    of a split that comes out empty or with one label only (:func:`.readers.check_splits`)."""
     source = source or name
+    names = {"time": "time", "label": "label"} | dict(columns or {})
     log = log.sort_values(["time", "user"], kind="stable").reset_index(drop=True)
     arr = {c: log[c].to_numpy() for c in log.columns}
+    check_unix_seconds(arr["time"], source, names["time"])
     masks = time_split(arr["time"], valid_start, test_start, test_end)
     if drop_before is not None:
         masks = (masks[0] & (arr["time"] >= drop_before),) + masks[1:]
+    check_splits(arr["time"], arr["label"], masks, (valid_start, test_start, test_end), source, tz,
+                 time_col=names["time"], label_col=names["label"])
     splits = []
     for mask in masks:  # histories from every click of the log, for the split's rows only
         rows = np.flatnonzero(mask)
@@ -290,6 +329,8 @@ def check_log(log: pd.DataFrame, source: str, columns: dict[str, str] | None = N
                 raise bad(source, col, nb, f"dtype {s.dtype} is not numeric")
     if "time" in columns and (nb := int((log["time"] < 0).sum())):
         raise bad(source, "time", nb, "negative unix time")
+    if "time" in columns:  # after 2106: milliseconds, or a wrong time
+        check_unix_seconds(log["time"].to_numpy(), source, "time")
     if "label" in columns and (nb := int((~log["label"].isin([0, 1])).sum())):
         raise bad(source, "label", nb, "label outside {0, 1}")
     return log

@@ -29,8 +29,8 @@ import pyarrow as pa
 from . import register
 from .cache import cached
 from .schema import CTRData, DataError, Items, assemble, check_log
-from .readers import (RAW_FEATURES_NONE, attach_ids, bad, code_column, column_numpy, lookup_sorted,
-                    read_csv, reindex, require_files, resolve_data_dir, split_info, to_unix)
+from .readers import (RAW_FEATURES_NONE, attach_ids, bad, check_unix_seconds, code_column, column_numpy,
+                      lookup_sorted, read_csv, reindex, require_files, resolve_data_dir, split_info, to_unix)
 
 URL = "https://tianchi.aliyun.com/dataset/56"
 FILES = {
@@ -120,6 +120,9 @@ def build_taobao(files: dict, *, L, valid_start, test_start, test_end, tz, user_
         info["user_fraction"] = user_fraction
     if len(raw["label"]) == 0:
         raise DataError(f"{rs_path.name}: no rows" + (f" after user_fraction={user_fraction}" if user_fraction < 1 else ""))
+    check_unix_seconds(raw["time"], rs_path.name, "time_stamp")  # e.g. milliseconds: named with the file's column
+    if (nb := int(((raw["label"] != 0) & (raw["label"] != 1)).sum())):
+        raise bad(rs_path.name, "clk", nb, "clk outside {0, 1}")
     check_log(pd.DataFrame({"time": raw["time"], "label": raw["label"]}, copy=False), rs_path.name,
               {"time": "integer", "label": "integer"})
 
@@ -177,5 +180,6 @@ def build_taobao(files: dict, *, L, valid_start, test_start, test_end, tz, user_
     log = pd.DataFrame({"user": user, "item": item, "time": t, "label": raw.pop("label")}, copy=False)
     del user, item, t, raw
     data = assemble("taobao", log, Items(category=category, raw=None), user_aux, aux_sizes, L=L, tz=tz,
-                    aux_names=tuple(PROFILE_FIELDS), info=info, source=rs_path.name, **bounds)
+                    aux_names=tuple(PROFILE_FIELDS), info=info, source=rs_path.name,
+                    columns={"time": "time_stamp", "label": "clk"}, **bounds)
     return attach_ids(data, user=user_ids, item=item_ids, category=cate_ids)

@@ -17,15 +17,16 @@ LABELS = {"lr": "logistic regression", "under": "1:5 under-sampling", "user_fixe
 
 
 def build(name: str, train, config: SamplerConfig, generator, steps_per_epoch: int = 30, *, critic=None,
-          gen_model=None) -> Sampler:
+          gen_model=None, order=None) -> Sampler:
     """The sampler ``name`` on the training split; ``critic`` is the trainer's discriminator
-    (its model and updates); adversarial samplers also need ``gen_model``, the generator."""
+    (its model and updates); adversarial samplers also need ``gen_model``, the generator.
+    ``order`` is the generator of the epochs' batch order (default: ``generator``)."""
     if name not in SAMPLERS:
         raise ValueError(f"unknown sampler {name!r}; choose from {sorted(SAMPLERS)}")
     cls = SAMPLERS[name]
     if cls.adversarial:
-        return cls(train, config, generator, steps_per_epoch, critic=critic, gen_model=gen_model)
-    return cls(train, config, generator, steps_per_epoch, critic=critic)
+        return cls(train, config, generator, steps_per_epoch, critic=critic, gen_model=gen_model, order=order)
+    return cls(train, config, generator, steps_per_epoch, critic=critic, order=order)
 
 
 __all__ = ["SAMPLERS", "LABELS", "Sampler", "SamplerConfig", "Critic", "GroupIndex", "build", "policy_probs", "policy_logits",

@@ -121,8 +121,8 @@ class Adversarial(Sampler):
     same_history = False  # candidates share the positive's user and history (IRGAN)
     reward_kind = "both"
 
-    def __init__(self, train, config, generator, steps_per_epoch: int = 30, *, critic=None, gen_model=None):
-        super().__init__(train, config, generator, steps_per_epoch, critic=critic)
+    def __init__(self, train, config, generator, steps_per_epoch: int = 30, *, critic=None, gen_model=None, order=None):
+        super().__init__(train, config, generator, steps_per_epoch, critic=critic, order=order)
         if critic is None or gen_model is None:
             raise ValueError(f"{self.name} needs a critic (the discriminator) and a generator model")
         if config.n_candidates < 1:

@@ -12,7 +12,8 @@ A sampler owns everything a training step does besides the discriminator's own u
 
 :class:`SamplerConfig` holds every sampler knob with its SPEC default; the trainer's
 ``TrainConfig`` derives from it, so the defaults exist once. Every draw uses the sampler's own
-``torch.Generator``, so a seed fixes the whole run.
+``torch.Generator``, so a seed fixes the whole run; the batch order has a generator of its own
+(``order``), so runs of two samplers with one seed see the same batches in the same order.
 """
 from __future__ import annotations
 
@@ -79,12 +80,13 @@ class Sampler:
     adversarial = False
 
     def __init__(self, train: DeviceSplit, config: SamplerConfig, generator: torch.Generator,
-                 steps_per_epoch: int = 30, *, critic: Critic | None = None):
+                 steps_per_epoch: int = 30, *, critic: Critic | None = None, order: torch.Generator | None = None):
         if len(train.pos_rows) == 0 or len(train.neg_rows) == 0:
             raise ValueError("the training split needs both positives and observed negatives")
         self.train = train
         self.config = config
-        self.gen = generator
+        self.gen = generator  # negatives, candidates, policy draws
+        self.order = order if order is not None else generator  # the epochs' batch order
         self.steps_per_epoch = steps_per_epoch
         self.critic = critic
 
@@ -101,7 +103,7 @@ class Sampler:
 
     def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
         rows = self.train.pos_rows
-        perm = rows[torch.randperm(len(rows), generator=self.gen, device=self.device)]
+        perm = rows[torch.randperm(len(rows), generator=self.order, device=self.device)]
         return [b for b in torch.tensor_split(perm, self.steps_per_epoch) if len(b)]
 
     def uniform_negative_rows(self, shape) -> torch.Tensor:

@@ -26,7 +26,7 @@ class LogisticRegression(Pointwise):
     name = "lr"
 
     def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
-        perm = torch.randperm(self.train.n, generator=self.gen, device=self.device)
+        perm = torch.randperm(self.train.n, generator=self.order, device=self.device)
         return [b for b in torch.tensor_split(perm, self.steps_per_epoch) if len(b)]
 
     def pointwise_rows(self, rows: torch.Tensor) -> torch.Tensor:
