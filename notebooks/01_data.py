@@ -14,8 +14,8 @@
 dataset = "synthetic"  # "synthetic", "taobao", "movielens-1m", "movielens-100k", "table"
 data_dir = None  # folder of the raw files for real data
 data_params = {}  # loader options, e.g. {"rating_threshold": 4}
-profile = "quick"  # "smoke" (tests), "quick" (default), "paper" (the paper's scale)
-seeds = [0, 1, 2]
+profile = "study"  # "smoke" (tests), "quick" (a 15-minute look), "study" (default), "paper"
+seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 device = "auto"
 
 # %%

@@ -9,8 +9,8 @@
 dataset = "synthetic"
 data_dir = None
 data_params = {}
-profile = "quick"
-seeds = [0, 1, 2]
+profile = "study"  # "smoke" (tests), "quick" (a 15-minute look), "study" (the default), "paper"
+seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 epochs = None
 device = "auto"
 workers = "auto"  # parallel training processes on CPU ("auto": one per core)
@@ -24,7 +24,7 @@ from tacr.plots import curve_with_band, legend_outside, oracle_line, save_data, 
 
 S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
 configs = S.configs(model="din", sampler="uniform") + S.configs(model="time_aware", sampler="rgan")
-runs = S.run(configs, scores=True)
+runs = S.run(configs)
 runs["variant"] = runs["model"] + "+" + runs["sampler"]
 labels = {"din+uniform": "DIN + uniform", "time_aware+rgan": "ours: time-aware + rGAN"}
 

@@ -10,8 +10,8 @@
 dataset = "synthetic"
 data_dir = None
 data_params = {}
-profile = "quick"
-seeds = [0, 1, 2]
+profile = "study"  # "smoke" (tests), "quick" (a 15-minute look), "study" (the default), "paper"
+seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 epochs = None
 device = "auto"
 workers = "auto"  # parallel training processes on CPU ("auto": one per core)
@@ -50,4 +50,4 @@ save_table(table, "fig7_reward_ablation")
 table
 
 # %%
-display(Markdown(claims.markdown(claims.reward_ablation(per))))
+display(Markdown(claims.markdown(claims.reward_ablation(per)) + "\n\n" + claims.policy_note(runs)))

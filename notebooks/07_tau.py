@@ -11,8 +11,8 @@
 dataset = "synthetic"
 data_dir = None
 data_params = {}
-profile = "quick"
-seeds = [0, 1, 2]
+profile = "study"  # "smoke" (tests), "quick" (a 15-minute look), "study" (the default), "paper"
+seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 epochs = None
 device = "auto"
 workers = "auto"  # parallel training processes on CPU ("auto": one per core)
@@ -57,4 +57,4 @@ save_table(per_epoch, "fig8_kendall_tau")
 per_epoch
 
 # %%
-display(Markdown(claims.markdown(claims.kendall(epochs_table))))
+display(Markdown(claims.markdown(claims.kendall(epochs_table)) + "\n\n" + claims.policy_note(runs)))

@@ -42,6 +42,28 @@ class DeviceData:
                 t_min = min(t_min, int(s.hist_time[real, 0].min()))
         self.tz = TimeZone(data.tz, t_min, t_max)
         self.splits = {name: DeviceSplit(s, self) for name, s in data.splits.items()}
+        self._counts = None
+
+    def training_counts(self) -> dict:
+        """How often each item id, category, time-feature value and aux code occurs in the
+        training split (targets and real history positions; aux codes per training row), for
+        :meth:`tacr.models.CTRModel.set_training_counts`. Computed once."""
+        if self._counts is None:
+            tr = self.splits["train"]
+            real = torch.arange(tr.hist_item.shape[1], device=self.device) < tr.hist_len.unsqueeze(1)  # (N, L)
+            items = torch.cat([tr.item, tr.hist_item[real]])
+            times = torch.cat([tr.time, tr.hist_time[real]])
+            tf = self.time_features(times)  # (M, 4)
+            n_items = self.spec.n_items
+            aux = self.user_aux[tr.user]  # (N, F)
+            offsets = torch.tensor((0,) + tuple(self.spec.aux_sizes[:-1]), device=self.device, dtype=torch.int64).cumsum(0)
+            self._counts = {
+                "item": torch.bincount(items, minlength=n_items).float(),
+                "category": torch.bincount(self.category[items], minlength=self.spec.n_categories).float(),
+                "time": [torch.bincount(tf[:, k], minlength=size).float() for k, size in enumerate(self.spec.time_sizes)],
+                "aux": torch.bincount((aux + offsets).reshape(-1), minlength=sum(self.spec.aux_sizes)).float(),
+            }
+        return self._counts
 
     def time_features(self, t: torch.Tensor) -> torch.Tensor:
         """(..., ) int64 unix seconds -> (..., 4) month, weekday, day, hour."""

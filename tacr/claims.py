@@ -253,3 +253,106 @@ def temperature(runs: pd.DataFrame) -> list[Verdict]:
     return [sweep_effect(runs, "temperature", "Fig. 10", "the initial temperature T changes the AUC"),
             best_value(runs, "temperature", paper.BEST_TEMPERATURE, "Fig. 10",
                        f"T = {paper.BEST_TEMPERATURE:g} is the best initial temperature")]
+
+
+#: The study's bar for model quality (issue: "close at least half the gap between item
+#: popularity and the oracle"): the share of that gap the best model must close.
+GAP_SHARE = 0.5
+
+
+def against_baselines(summary: pd.DataFrame, baselines: pd.DataFrame, key: str, labels: dict | None = None,
+                      oracle: float | None = None) -> list[Verdict]:
+    """Are the paper's models stronger than the sanity baselines (item popularity, one-hot
+    logistic regression, :mod:`tacr.baselines`) on the same split, and how much of the gap
+    between popularity and the simulator's oracle does the best one close? ``summary`` is a
+    :func:`tacr.stats.summarise` table; judged on validation-selected test AUCs (the baselines'
+    one setting is picked on validation too)."""
+    labels = labels or {}
+    b = baselines.set_index("baseline")["test AUC"]
+    best = summary.loc[summary["val_selected_auc"].idxmax()]
+    name = labels.get(best[key], best[key])
+    out = []
+    for base in ("item popularity", "one-hot logistic regression"):
+        if base in b:
+            ok = best["val_ci_low"] > b[base]
+            out.append(Verdict("baselines", f"the best model ({name}) beats {base}",
+                               f"{best['val_selected_auc']:.4f} [{best['val_ci_low']:.4f}, {best['val_ci_high']:.4f}] "
+                               f"vs {b[base]:.4f}", SUPPORTED if ok else (REFUTED if best["val_ci_high"] < b[base] else INCONCLUSIVE),
+                               float(best["val_selected_auc"] - b[base]), seeds=int(best["seeds"])))
+    if oracle is not None and "item popularity" in b:
+        share = (best["val_selected_auc"] - b["item popularity"]) / (oracle - b["item popularity"])
+        out.append(Verdict("baselines", f"the best model closes at least {GAP_SHARE:.0%} of the gap from item popularity "
+                           "to the oracle", f"{share:.0%} of {b['item popularity']:.4f} → {oracle:.4f} ({name})",
+                           SUPPORTED if share >= GAP_SHARE else REFUTED, float(share), seeds=int(best["seeds"])))
+    return out
+
+
+#: Fig. 10: a policy "is uniform sampling" when fewer than this share of its draws differ from
+#: a uniform draw's (its mean total variation distance to uniform over the game epochs).
+UNIFORM_TV = 0.05
+
+
+def policy_near_uniform(epochs: pd.DataFrame, temperature: float = paper.BEST_TEMPERATURE, policy: str = "paper") -> list[Verdict]:
+    """How far rGAN's policy is from uniform sampling at a temperature: per-epoch policy
+    diagnostics of the runs (columns ``temperature``, ``policy``, ``game_epoch`` and
+    ``policy_*``), averaged over game epochs and seeds."""
+    sel = epochs[(epochs["temperature"] == temperature) & (epochs["game_epoch"] > 0)]
+    if "policy" in sel:
+        sel = sel[sel["policy"] == policy]
+    if sel.empty:
+        return []
+    C = int(sel["n_candidates"].iloc[0]) if "n_candidates" in sel else float("nan")
+    tv, eff = sel["policy_tv_uniform"].mean(), sel["policy_effective_candidates"].mean()
+    ratio = sel["policy_max_min_ratio"].mean()
+    verdict = "uniform in effect" if tv < UNIFORM_TV else "departs from uniform"
+    return [Verdict("Fig. 10", f"rGAN's policy at the paper's T = {temperature:g} samples hard negatives",
+                    f"effective candidates {eff:.2f} of {C}; largest/smallest probability {ratio:.2f}; "
+                    f"{100 * tv:.1f} % of draws differ from a uniform draw (mean over game epochs)", verdict, float(tv))]
+
+
+def beyond_paper_samplers(runs: pd.DataFrame) -> list[Verdict]:
+    """The two rGAN variants beyond the paper (keyed by ``variant``): does a sharp (cosine)
+    policy beat uniform sampling and the paper's rGAN, and does rGAN beat uniform once D gets as
+    many updates (Algorithm 1's joint steps)?"""
+    labels = {"rgan_cosine": "rGAN, cosine policy", "rgan_joint": "rGAN, joint steps", "rgan": "rGAN", "uniform": "uniform"}
+    have = set(runs["variant"])
+    out = []
+    for a, b, text in (("rgan_cosine", "uniform", "(beyond) a sharp cosine policy beats uniform sampling"),
+                       ("rgan_cosine", "rgan", "(beyond) a sharp cosine policy beats the paper's policy"),
+                       ("rgan_joint", "uniform", "(beyond) rGAN with as many D updates (joint steps) beats uniform")):
+        if {a, b} <= have:
+            out.append(beats(runs, "variant", a, b, "Table 3", text, labels))
+    return out
+
+
+def sharp_policies(runs: pd.DataFrame, uniform: pd.DataFrame) -> list[Verdict]:
+    """Fig. 10 beyond the paper: for each policy, the sharpest setting the sweep ran against
+    uniform sampling (paired by seed). ``runs``: a per-run table keyed by ``policy`` and
+    ``temperature`` with the mean ``policy_effective_candidates``; ``uniform``: uniform runs."""
+    out = []
+    u = uniform.assign(variant="uniform")
+    for policy, g in runs.groupby("policy", sort=False):
+        if g["policy_effective_candidates"].isna().all():
+            continue  # no game epoch in these runs
+        sharpest = g.loc[g["policy_effective_candidates"].idxmin()]
+        t = sharpest["temperature"]
+        both = pd.concat([g[g["temperature"] == t].assign(variant="sharp"), u], ignore_index=True)
+        v = beats(both, "variant", "sharp", "uniform", "Fig. 10",
+                  f"(beyond) the sharpest {policy} policy run (T = {t:g}, {sharpest['policy_effective_candidates']:.1f} "
+                  "effective candidates) beats uniform sampling", {"sharp": f"{policy} T = {t:g}"})
+        out.append(v)
+    return out
+
+
+def policy_note(runs: pd.DataFrame) -> str:
+    """One sentence on how far the runs' policies were from uniform (game epochs, all runs):
+    the context every rGAN verdict needs (Figs. 7-10)."""
+    game = runs[(runs["game_epoch"] > 0) & runs["policy_effective_candidates"].notna()] if "game_epoch" in runs else runs
+    if game.empty:
+        return ""
+    C = int(game["n_candidates"].iloc[0]) if game["n_candidates"].nunique() == 1 else None
+    return (f"Over these runs' game epochs the generator's policy chose among {game['policy_effective_candidates'].mean():.2f} "
+            f"effective candidates{f' of {C}' if C else ''}, and {100 * game['policy_tv_uniform'].mean():.1f} % of its draws "
+            f"differed from a uniform draw (largest/smallest probability {game['policy_max_min_ratio'].mean():.2f}): "
+            + ("in effect uniform sampling, so the reward structure has little to act on."
+               if game["policy_tv_uniform"].mean() < UNIFORM_TV else "the policy departs from uniform."))

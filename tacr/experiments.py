@@ -4,9 +4,11 @@
 DataFrame: a row per epoch, the run's metrics (:func:`tacr.train.run`) beside a column per
 config field. Metric names never shadow config fields (checked when a run is stored).
 
-The cache: each finished run is ``<cache>/<key>.parquet`` (and ``<key>.scores.parquet`` with
-its raw scores when asked), written to a temporary file and renamed, so whichever process
-finishes a run writes it once and atomically, and an interrupted grid resumes where it stopped.
+The cache: each finished run is ``<cache>/<key>.parquet`` (its per-epoch rows) and
+``<key>.pt`` (D's weights at the epoch of best validation AUC, from which :func:`load_scores`
+scores any split later without retraining), each written to a temporary file and renamed, so
+whichever process finishes a run writes it once and atomically, and an interrupted grid
+resumes where it stopped.
 The key hashes the full config (the thread count included: float sums differ between thread
 counts), the dataset's fingerprint, the package version and :data:`RUN_FORMAT`. An unreadable
 entry (a truncated file) is treated as missing, with a warning, and retrained; temporary files
@@ -46,8 +48,8 @@ from .data.schema import CTRData
 from .train import TrainConfig, run, score_split
 
 #: Bump when the stored layout of a run changes (2: metric columns renamed so they never
-#: shadow config fields; per-run thread count in the key; game epochs).
-RUN_FORMAT = 2
+#: shadow config fields; per-run thread count in the key; game epochs. 3: D's best weights kept).
+RUN_FORMAT = 3
 ORPHAN_SECONDS = 600  # temporary files older than this in the cache folder are a killed writer's
 
 
@@ -65,8 +67,7 @@ def run_key(config: TrainConfig, fingerprint: str) -> str:
 
 # ------------------------------------------------------------------------------- the grid
 def run_grid(configs, seeds, data: CTRData, cache: str | Path | None = None, *, workers: int | str = 1,
-             executor: Executor | None = None, scores: bool = False, progress: bool = True,
-             quiet: bool | None = None) -> pd.DataFrame:
+             executor: Executor | None = None, progress: bool = True, quiet: bool | None = None) -> pd.DataFrame:
     """Every config x seed; cached runs are read, missing ones trained and cached.
 
     Args:
@@ -77,8 +78,6 @@ def run_grid(configs, seeds, data: CTRData, cache: str | Path | None = None, *, 
         workers: processes of a local pool (``"auto"``: CPU cores // threads per run, or one per
             GPU... see the module docstring); ignored when ``executor`` is given.
         executor: any ``concurrent.futures.Executor`` to run the missing runs on.
-        scores: also keep each run's raw scores of every split under D's weights at its best
-            validation epoch (:func:`load_scores`), e.g. for calibration.
     Returns:
         One row per epoch of every run, in the order of ``configs`` x ``seeds``.
     """
@@ -91,41 +90,39 @@ def run_grid(configs, seeds, data: CTRData, cache: str | Path | None = None, *, 
     fingerprint = data.fingerprint()
     jobs = [replace(c, seed=int(s)) for c in configs for s in seeds]
     keys = [run_key(cfg, fingerprint) for cfg in jobs]
-    missing = {k: cfg for cfg, k in zip(jobs, keys) if not _cached(folder, k, scores)}
+    missing = {k: cfg for cfg, k in zip(jobs, keys) if not _cached(folder, k)}
     bar = tqdm(total=len(jobs), desc="runs", disable=not progress, leave=True)
     bar.update(len(jobs) - len(missing))
     n_workers = 1 if executor is not None else _n_workers(workers, list(missing.values()))
     if missing and executor is not None:
         ref = DataRef.of(data)
-        _drain({executor.submit(train_and_cache, cfg, k, str(folder), scores, ref): cfg for k, cfg in missing.items()}, bar)
+        _drain({executor.submit(train_and_cache, cfg, k, str(folder), ref): cfg for k, cfg in missing.items()}, bar)
     elif missing and n_workers > 1:
-        _train_in_pool(missing, data, folder, scores, n_workers, bar)
+        _train_in_pool(missing, data, folder, n_workers, bar)
     else:
         device_data: dict = {}
         for k, cfg in missing.items():
             bar.set_postfix_str(f"{cfg.model}+{cfg.sampler} seed {cfg.seed}")
-            _train_and_cache(cfg, k, data, folder, scores, quiet, device_data)
+            _train_and_cache(cfg, k, data, folder, quiet, device_data)
             bar.update(1)
     bar.close()
     frames = [_read_run(folder, k) for k in keys]
     return pd.concat(frames, ignore_index=True)
 
 
-def _cached(folder: Path, key: str, scores: bool) -> bool:
-    path = folder / f"{key}.parquet"
-    if not path.exists():
+def _cached(folder: Path, key: str) -> bool:
+    path, state = folder / f"{key}.parquet", folder / f"{key}.pt"
+    if not (path.exists() and state.exists()):
         return False
     try:
         import pyarrow.parquet as pq
+        import torch
 
         pq.read_metadata(path)
-        if scores:
-            if not (folder / f"{key}.scores.parquet").exists():
-                return False
-            pq.read_metadata(folder / f"{key}.scores.parquet")
+        torch.load(state, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated or corrupt: retrain
-        warnings.warn(f"tacr run cache: unreadable entry {path.name} ({type(exc).__name__}: {exc}); retraining it")
-        for p in (path, folder / f"{key}.scores.parquet"):
+        warnings.warn(f"tacr run cache: unreadable entry {key} ({type(exc).__name__}: {exc}); retraining it")
+        for p in folder.glob(f"{key}.*"):
             p.unlink(missing_ok=True)
         return False
     return True
@@ -136,9 +133,9 @@ def _read_run(folder: Path, key: str) -> pd.DataFrame:
 
 
 def _remove_orphans(folder: Path) -> None:
-    """Temporary files of killed writers (``.<name>.parquet.*``, see :func:`tacr._io.atomic_write`)."""
+    """Temporary files of killed writers (``.<name>.*``, see :func:`tacr._io.atomic_write`)."""
     now = time.time()
-    for p in folder.glob(".*.parquet*"):
+    for p in folder.glob(".*"):
         try:
             if now - p.stat().st_mtime > ORPHAN_SECONDS:
                 p.unlink()
@@ -179,15 +176,14 @@ def _cuda_count() -> int:
 
 
 # ------------------------------------------------------------------------------- one run
-def _train_and_cache(cfg: TrainConfig, key: str, data: CTRData, folder: Path, scores: bool, quiet,
-                     device_data: dict) -> str:
+def _train_and_cache(cfg: TrainConfig, key: str, data: CTRData, folder: Path, quiet, device_data: dict) -> str:
+    import torch
+
     dev = resolve_device(cfg.device)
     if dev not in device_data:
         device_data[dev] = DeviceData(data, dev)
     df, parts = run(cfg, data, quiet=quiet, device_data=device_data[dev], return_models=True)
-    if scores:
-        table = _split_scores(parts, cfg)
-        atomic_write(folder / f"{key}.scores.parquet", lambda tmp: table.to_parquet(tmp, index=False))
+    state = {k: v.cpu() for k, v in (parts["best_valid_state"] or parts["D"].state_dict()).items()}
     config = cfg.key_fields()
     clash = sorted(set(config) & set(df.columns))
     if clash:
@@ -197,29 +193,54 @@ def _train_and_cache(cfg: TrainConfig, key: str, data: CTRData, folder: Path, sc
     df["run_key"] = key
     df["dataset"] = data.name
     atomic_write(folder / f"{key}.parquet", lambda tmp: df.to_parquet(tmp, index=False))
+    atomic_write(folder / f"{key}.pt", lambda tmp: torch.save(state, tmp))  # last: marks the run complete
     return key
 
 
-def _split_scores(parts, cfg: TrainConfig) -> pd.DataFrame:
-    D, dd = parts["D"], parts["device_data"]
-    if parts["best_valid_state"] is not None:
-        D.load_state_dict(parts["best_valid_state"])
+def load_model(config: TrainConfig, data: CTRData, cache: str | Path | None = None, device: str = "cpu"):
+    """D of a finished run with its weights at the epoch of best validation AUC (eval mode)."""
+    import torch
+
+    from . import models
+
+    path = cache_dir(cache) / f"{run_key(config, data.fingerprint())}.pt"
+    if not path.exists():
+        raise FileNotFoundError(f"no cached run for {config} on {data.name}; train it with run_grid first")
+    dd = DeviceData(data, device)
+    model = models.build(config.model, data.spec)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model = model.to(dd.device).eval()
+    model.set_training_counts(dd.training_counts())
+    return model
+
+
+def load_scores(config: TrainConfig, data: CTRData, cache: str | Path | None = None, splits=("train", "valid", "test"),
+                sample: bool = False, device: str = "cpu") -> dict[str, pd.DataFrame]:
+    """Raw scores f of a finished run under D's weights at its best validation epoch: per split,
+    a DataFrame of ``row`` (the split's row index) and ``score``. Every row (stored in the cache
+    as ``<key>.scores.parquet`` once computed), or with ``sample`` only the fixed per-epoch
+    evaluation sample (``config.eval_rows``, not stored)."""
     from .train import torch_threads
 
-    with torch_threads(cfg.threads):
-        frames = [pd.DataFrame({"split": name, "score": score_split(D, dd[name], cfg.eval_batch_size)})
-                  for name in ("train", "valid", "test")]
-    return pd.concat(frames, ignore_index=True)
-
-
-def load_scores(config: TrainConfig, data: CTRData, cache: str | Path | None = None) -> dict[str, np.ndarray]:
-    """Raw scores f per split of a finished run (``run_grid(..., scores=True)``), under D's
-    weights at the epoch of best validation AUC."""
-    path = cache_dir(cache) / f"{run_key(config, data.fingerprint())}.scores.parquet"
-    if not path.exists():
-        raise FileNotFoundError(f"no cached scores for {config}; call run_grid(..., scores=True) first")
-    df = pd.read_parquet(path)
-    return {name: g["score"].to_numpy() for name, g in df.groupby("split", sort=False)}
+    key = run_key(config, data.fingerprint())
+    path = cache_dir(cache) / f"{key}.scores.parquet"
+    if not sample and path.exists():
+        table = pd.read_parquet(path)
+        if set(splits) <= set(table["split"]):
+            return {s: table[table["split"] == s][["row", "score"]].reset_index(drop=True) for s in splits}
+    model = load_model(config, data, cache, device)
+    dd = DeviceData(data, model.head.weight.device)
+    out = {}
+    with torch_threads(config.threads):
+        for s in splits:
+            rows = dd[s].eval_rows(config.eval_rows) if sample else None
+            scores = score_split(model, dd[s], config.eval_batch_size, rows)
+            idx = np.arange(len(data.splits[s])) if rows is None else rows.cpu().numpy()
+            out[s] = pd.DataFrame({"row": idx, "score": scores})
+    if not sample:
+        table = pd.concat([f.assign(split=s) for s, f in out.items()], ignore_index=True)
+        atomic_write(path, lambda tmp: table.to_parquet(tmp, index=False))
+    return out
 
 
 # ------------------------------------------------------------------------------- remote jobs
@@ -257,14 +278,14 @@ _WORKER_DATA: dict = {}
 _WORKER_DEVICE_DATA: dict = {}
 
 
-def train_and_cache(cfg: TrainConfig, key: str, folder: str, scores: bool, ref: DataRef) -> str:
+def train_and_cache(cfg: TrainConfig, key: str, folder: str, ref: DataRef) -> str:
     """One run on a worker of any executor: load (memoised), train, write the cache entry."""
     data = ref.load()
     store = _WORKER_DEVICE_DATA.setdefault(ref.fingerprint, {})
     if len(_WORKER_DEVICE_DATA) > 1:  # keep one dataset on the device
         for other in [f for f in _WORKER_DEVICE_DATA if f != ref.fingerprint]:
             del _WORKER_DEVICE_DATA[other]
-    return _train_and_cache(cfg, key, data, Path(folder), scores, True, store)
+    return _train_and_cache(cfg, key, data, Path(folder), True, store)
 
 
 # ------------------------------------------------------------------------------- the local pool
@@ -282,9 +303,9 @@ def _init_worker(data: CTRData, gpu_slots: list) -> None:
     _WORKER_DATA["pool"] = data
 
 
-def _pool_job(cfg: TrainConfig, key: str, folder: str, scores: bool) -> str:
+def _pool_job(cfg: TrainConfig, key: str, folder: str) -> str:
     data = _WORKER_DATA["pool"]
-    return _train_and_cache(cfg, key, data, Path(folder), scores, True, _WORKER_DEVICE_DATA.setdefault("pool", {}))
+    return _train_and_cache(cfg, key, data, Path(folder), True, _WORKER_DEVICE_DATA.setdefault("pool", {}))
 
 
 def _die_with_parent() -> None:
@@ -331,7 +352,7 @@ def _check_main_guard() -> None:
             raise RuntimeError(GUARD_HINT)
 
 
-def _train_in_pool(missing: dict, data: CTRData, folder: Path, scores: bool, n_workers: int, bar) -> None:
+def _train_in_pool(missing: dict, data: CTRData, folder: Path, n_workers: int, bar) -> None:
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -342,7 +363,7 @@ def _train_in_pool(missing: dict, data: CTRData, folder: Path, scores: bool, n_w
     ctx = mp.get_context("spawn")
     try:
         with ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_init_worker, initargs=(data, slots)) as pool:
-            _drain({pool.submit(_pool_job, cfg, k, str(folder), scores): cfg for k, cfg in missing.items()}, bar)
+            _drain({pool.submit(_pool_job, cfg, k, str(folder)): cfg for k, cfg in missing.items()}, bar)
     except BrokenProcessPool as exc:
         raise RuntimeError("a run_grid worker process died. If this is a script, guard its top-level code with "
                            "`if __name__ == \"__main__\":`; otherwise the worker may have run out of memory") from exc

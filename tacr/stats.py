@@ -2,7 +2,8 @@
 
 * :func:`per_run` — one row per run: the paper's metric (best test AUC over epochs; for the
   adversarial samplers over the game epochs only, SPEC §10), the validation-selected test AUC
-  (the test AUC at the epoch of best validation AUC) and their epochs.
+  (the test AUC at the epoch of best validation AUC; on the run's larger final test sample when
+  it has one, ``selected_test_auc``) and their epochs.
 * :func:`summarise` — per configuration: means over seeds with 95 % t-intervals, RelaImpr
   (Eq. 21) against a base row.
 * :func:`paired` — the paired difference of two configurations over the seeds they share,
@@ -76,8 +77,10 @@ def per_run(df: pd.DataFrame, by=None) -> pd.DataFrame:
         g_game = g[g["game_epoch"] > 0] if "game_epoch" in g else g
         best = g_game.loc[g_game["test_auc"].idxmax()] if len(g_game) else g.iloc[-1]
         sel = g.loc[g["valid_auc"].idxmax()]
+        # the selected epoch's test AUC on the larger final sample when the run computed it
+        selected = sel["selected_test_auc"] if "selected_test_auc" in g and pd.notna(sel["selected_test_auc"]) else sel["test_auc"]
         rows.append({**dict(zip(by + ["seed"], key)), "best_test_auc": best["test_auc"], "best_epoch": int(best["epoch"]),
-                     "val_selected_test_auc": sel["test_auc"], "selected_epoch": int(sel["epoch"]),
+                     "val_selected_test_auc": selected, "selected_epoch": int(sel["epoch"]),
                      "final_test_auc": g["test_auc"].iloc[-1], "game_epochs": int(len(g_game)),
                      "seconds": float(g["epoch_seconds"].sum()) if "epoch_seconds" in g else float("nan"),
                      "d_updates": int(g["d_steps"].sum()) if "d_steps" in g else -1})

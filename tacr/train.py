@@ -13,7 +13,10 @@
 ``run(config, data)`` returns a tidy DataFrame, one row per epoch: test and validation AUC, D's
 mean loss and step count, the learning rate, timings, and the sampler's statistics (for
 adversarial samplers: G steps and loss, mean reward, the policy temperature in force, Kendall
-tau of Fig. 8, whether the epoch was pre-training and the game epoch). Metric columns never
+tau of Fig. 8, the policy diagnostics, whether the epoch was pre-training and the game epoch).
+With ``final_eval_rows`` >= 0 every row also carries ``selected_test_auc``: the test AUC of D at
+its best validation epoch on a larger fixed sample of the test split (the verdicts' metric,
+:mod:`tacr.claims`), computed once after training. Metric columns never
 share a name with a :class:`TrainConfig` field, so a results table can carry both.
 """
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .samplers import SamplerConfig
 #: The batch order's generator is seeded with ``seed + ORDER_SEED_OFFSET``: runs of different
 #: samplers with one seed see the same batches (paired comparisons, SPEC §10).
 ORDER_SEED_OFFSET = 1_000_003
+GENERATOR_SEED_OFFSET = 2_000_003  # G's initialisation seed: its own, shared by G of every sampler
 #: Per-epoch columns of the adversarial samplers (NaN for the others).
 SAMPLER_COLUMNS = ("g_loss", "mean_reward", "policy_temperature", "tau_penalty", "tau_random", "g_pretrain_loss",
                    *samplers_mod.POLICY_COLUMNS)
@@ -56,6 +60,7 @@ class TrainConfig(SamplerConfig):
     seed: int = 0
     threads: int = 1  # torch CPU threads of the run (float sums differ between thread counts)
     eval_rows: int = 0  # per-epoch AUCs on a fixed stratified sample of this many rows per split (0: all)
+    final_eval_rows: int = -1  # test AUC of the best-validation epoch's D on this many rows (0: all; -1: no extra pass)
     device: str = "auto"
     eval_batch_size: int = 32768
 
@@ -73,8 +78,8 @@ class TrainConfig(SamplerConfig):
             raise ValueError("pretrain_epochs must be >= 0 and d_steps_per_g >= 1")
         if self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
-        if self.eval_rows < 0:
-            raise ValueError(f"eval_rows must be >= 0, got {self.eval_rows}")
+        if self.eval_rows < 0 or self.final_eval_rows < -1:
+            raise ValueError(f"eval_rows must be >= 0 and final_eval_rows >= -1, got {self.eval_rows}, {self.final_eval_rows}")
 
     def key_fields(self) -> dict:
         """The fields that change results (device and evaluation batch size do not)."""
@@ -155,6 +160,15 @@ def _progress(total: int, desc: str, quiet: bool | None):
     return tqdm(total=total, desc=desc, disable=disable, leave=False)
 
 
+def _model(config: TrainConfig, dd: DeviceData, seed: int):
+    """A model of the run: each submodule initialised from (seed, its name), so runs of two
+    architectures share the initialisation where they share a submodule; values never seen in
+    training enter as the mean of the seen ones (:mod:`tacr.models.embedding`)."""
+    model = models_mod.seed_init(models_mod.build(config.model, dd.spec), seed).to(dd.device)
+    model.set_training_counts(dd.training_counts())
+    return model
+
+
 @contextmanager
 def torch_threads(n: int):
     """Run a block with ``n`` torch CPU threads, restoring the previous count after."""
@@ -187,9 +201,10 @@ def _run(config, data, quiet, device_data, return_models):
     torch.manual_seed(config.seed)
     gen = torch.Generator(device=device).manual_seed(config.seed)
     order = torch.Generator(device=device).manual_seed(config.seed + ORDER_SEED_OFFSET)
-    critic = Critic(models_mod.build(config.model, dd.spec).to(device), config)
+    critic = Critic(_model(config, dd, config.seed), config)
     adversarial = samplers_mod.SAMPLERS[config.sampler].adversarial
-    G = models_mod.build(config.model, dd.spec).to(device) if adversarial else None
+    G = _model(config, dd, config.seed + GENERATOR_SEED_OFFSET) if adversarial else None
+    torch.manual_seed(config.seed)
     sampler = samplers_mod.build(config.sampler, train, config, gen, config.steps_per_epoch, critic=critic, gen_model=G,
                                  order=order)
     D = critic.model
@@ -216,7 +231,7 @@ def _run(config, data, quiet, device_data, return_models):
                "train_seconds": train_seconds, "epoch_seconds": time.perf_counter() - started}
         row.update(sampler.stats())
         rows.append(row)
-        if return_models and row["valid_auc"] > best_valid:
+        if (return_models or config.final_eval_rows >= 0) and row["valid_auc"] > best_valid:
             best_valid = row["valid_auc"]
             best_state = {k: v.detach().clone() for k, v in D.state_dict().items()}
         bar.update(1)
@@ -226,6 +241,12 @@ def _run(config, data, quiet, device_data, return_models):
     for col in SAMPLER_COLUMNS:
         if col not in df:
             df[col] = np.nan
+    if config.final_eval_rows >= 0:  # the verdict metric on a larger test sample, once per run
+        current = {k: v.detach().clone() for k, v in D.state_dict().items()}
+        D.load_state_dict(best_state)
+        r = test.eval_rows(config.final_eval_rows)
+        df["selected_test_auc"] = auc(test.label[r].cpu().numpy(), score_split(D, test, config.eval_batch_size, r))
+        D.load_state_dict(current)
     if return_models:
         return df, {"D": D, "G": G, "best_valid_state": best_state, "device_data": dd}
     return df

@@ -66,7 +66,7 @@ def test_grid_caches_each_run_as_parquet(cached, mini):
     folder, df = cached
     keys = [run_key(replace(c, seed=s), mini.fingerprint()) for c in (CFG_A, CFG_B) for s in (0, 1)]
     assert len(set(keys)) == 4
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{k}.parquet" for k in keys)  # no temp files left
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{k}.{ext}" for k in keys for ext in ("parquet", "pt"))
     assert len(df) == 4 * 2  # 4 runs x 2 epochs
     assert set(df["run_key"]) == set(keys)
     for col in config_columns(df) + ["seed", "epoch", "test_auc", "valid_auc", "dataset", "threads", "n_candidates"]:
@@ -100,8 +100,8 @@ def test_interrupted_grid_resumes(mini, monkeypatch, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         grid([CFG_A], [0, 1, 2], mini, tmp_path)
     assert [c.seed for c in trained] == [0, 1]
-    assert len(list(tmp_path.iterdir())) == 1  # only the finished run, no partial files
-    done = next(tmp_path.iterdir())
+    assert len(list(tmp_path.iterdir())) == 2  # only the finished run (rows and weights), no partial files
+    done = next(tmp_path.glob("*.parquet"))
     stamp = done.stat().st_mtime_ns
 
     trained = counting(monkeypatch)
@@ -109,7 +109,7 @@ def test_interrupted_grid_resumes(mini, monkeypatch, tmp_path):
     assert [c.seed for c in trained] == [1, 2]  # only the missing runs train
     assert done.stat().st_mtime_ns == stamp
     assert sorted(df["seed"].unique()) == [0, 1, 2]
-    assert len(list(tmp_path.glob("*.parquet"))) == 3 and len(list(tmp_path.iterdir())) == 3
+    assert len(list(tmp_path.glob("*.parquet"))) == 3 and len(list(tmp_path.iterdir())) == 6
 
 
 def test_failed_write_leaves_no_partial_file(mini, monkeypatch, tmp_path):
@@ -361,3 +361,46 @@ def test_data_ref_sends_a_recipe_for_loaded_data(smoke_data, mini):
     assert ref.load().fingerprint() == smoke_data.fingerprint()
     sub = ex.DataRef.of(mini)  # built in memory (dataclasses.replace): the data itself travels
     assert sub.recipe is None and sub.data is mini
+
+
+# --------------------------------------------------------------------------- stored weights, scores, evaluation samples
+def test_scores_come_from_the_stored_best_weights(cached, mini):
+    """load_scores rebuilds D from the run's stored weights (its best validation epoch): the
+    validation AUC of those scores is the run's best per-epoch validation AUC."""
+    from tacr.experiments import load_model, load_scores
+    from tacr.metrics import auc
+
+    folder, df = cached
+    cfg = replace(CFG_A, seed=1)
+    s = load_scores(cfg, mini, cache=folder)
+    assert [len(s[k]) for k in ("train", "valid", "test")] == [len(mini.train), len(mini.valid), len(mini.test)]
+    run = df[(df["lr_d"] == CFG_A.lr_d) & (df["seed"] == 1)]
+    assert auc(mini.valid.label, s["valid"]["score"]) == pytest.approx(run["valid_auc"].max(), abs=1e-6)
+    again = load_scores(cfg, mini, cache=folder)  # read back from <key>.scores.parquet
+    pd.testing.assert_frame_equal(s["test"], again["test"])
+    assert load_model(cfg, mini, cache=folder).training is False
+    with pytest.raises(FileNotFoundError, match="no cached run"):
+        load_model(replace(cfg, seed=99), mini, cache=folder)
+
+
+def test_eval_rows_are_a_fixed_stratified_sample(mini):
+    from tacr.batch import DeviceData
+
+    dd = DeviceData(mini, "cpu")
+    test = dd["test"]
+    rows = test.eval_rows(400)
+    assert len(rows) == 400 and torch.equal(rows, DeviceData(mini, "cpu")["test"].eval_rows(400))  # fixed
+    n_pos = int(test.label[rows].sum())
+    assert n_pos == min(len(test.pos_rows), 200)
+    assert torch.all(test.hist_id[rows][1:] >= test.hist_id[rows][:-1])  # grouped by history
+    assert len(test.eval_rows(0)) == len(test) == len(test.eval_rows(10**9))
+
+
+def test_final_evaluation_is_the_selected_epochs_test_auc(mini):
+    from tacr.train import run
+
+    df = run(replace(CFG_A, epochs=3, final_eval_rows=0), mini, quiet=True)
+    sel = df.loc[df["valid_auc"].idxmax()]
+    assert (df["selected_test_auc"] == sel["test_auc"]).all()  # all rows, full split: the same number
+    runs = per_run(df.assign(seed=0, sampler="uniform"), by=["sampler"])
+    assert runs["val_selected_test_auc"].iloc[0] == sel["test_auc"]

@@ -394,3 +394,71 @@ def test_cuda_matches_cpu(name, data, dev):
             out = model(train_batch(gpu, 300), dedup=dedup)
             assert out.score.is_cuda and out.score.dtype == torch.float32
             torch.testing.assert_close(out.score.cpu(), ref, atol=1e-4, rtol=0)
+
+
+# ------------------------------------------------------------------------- opt-in knobs
+def test_raw_id_init_std(data, data_noraw):
+    torch.manual_seed(0)
+    default = build("din", data_noraw.spec).item_embedding.raw_id.weight
+    assert 0.9 < default.std().item() < 1.1  # nn.Embedding's N(0, 1)
+    small = build("din", data_noraw.spec, raw_id_init_std=1e-4).item_embedding.raw_id.weight
+    assert small.shape == default.shape and 0.9e-4 < small.std().item() < 1.1e-4 and abs(small.mean().item()) < 1e-5
+    assert build("din", data.spec, raw_id_init_std=1e-4).item_embedding.raw_id is None  # raw features: no id table
+    with pytest.raises(ValueError, match="raw_id_init_std"):
+        build("din", data_noraw.spec, raw_id_init_std=0.0)
+
+
+# --------------------------------------------------------------------------- unseen values, paired initialisation
+def test_unseen_values_take_the_mean_of_the_seen_rows():
+    """A one-hot value with no training occurrence enters as the count-weighted mean of the seen
+    rows, whatever its own (untrained) row holds; seen values are untouched (SPEC §10)."""
+    from tacr.models.embedding import OneHotLinear
+
+    torch.manual_seed(0)
+    layer = OneHotLinear(5, 3)
+    counts = torch.tensor([4.0, 0.0, 1.0, 0.0, 5.0])
+    layer.set_counts(counts)
+    W, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    mean = (counts.numpy() @ W) / counts.sum().item()
+    out = layer(torch.tensor([0, 1, 2, 3, 4])).detach().numpy()
+    np.testing.assert_allclose(out[[0, 2, 4]], W[[0, 2, 4]] + b, rtol=1e-6)
+    np.testing.assert_allclose(out[[1, 3]], np.stack([mean, mean]) + b, rtol=1e-5, atol=1e-7)
+    with torch.no_grad():
+        layer.weight[1] += 100.0  # the unseen row's value does not matter
+    np.testing.assert_allclose(layer(torch.tensor([1])).detach().numpy()[0], mean + b, rtol=1e-5, atol=1e-7)
+    layer.set_counts(torch.ones(5))  # everything seen: a plain lookup
+    assert layer.counts is None
+
+
+def test_training_counts_match_numpy(smoke_data):
+    from tacr.data.history import time_features
+
+    dd = DeviceData(smoke_data, "cpu")
+    c = dd.training_counts()
+    tr = smoke_data.train
+    real = np.arange(tr.L)[None, :] < tr.hist_len[:, None]
+    items = np.concatenate([tr.item, tr.hist_item[real]])
+    times = np.concatenate([tr.time, tr.hist_time[real]])
+    np.testing.assert_array_equal(c["item"].numpy(), np.bincount(items, minlength=len(smoke_data.items)))
+    np.testing.assert_array_equal(c["category"].numpy(), np.bincount(smoke_data.items.category[items],
+                                                                      minlength=smoke_data.spec.n_categories))
+    tf = time_features(times, smoke_data.tz)
+    for k, size in enumerate(smoke_data.spec.time_sizes):
+        np.testing.assert_array_equal(c["time"][k].numpy(), np.bincount(tf[:, k], minlength=size))
+    assert (c["time"][1] > 0).all()  # every weekday is in the simulator's training window
+
+
+def test_seed_init_pairs_shared_submodules(smoke_data):
+    """Two architectures built with one seed start with the same weights in the submodules they
+    share; a different seed changes them; the same seed reproduces them."""
+    from tacr.models import seed_init
+
+    ta = seed_init(build("time_aware", smoke_data.spec), 3)
+    ga = seed_init(build("gru_attention", smoke_data.spec), 3)
+    for name in ("gru.weight_hh_l0", "readout.W_h.weight", "readout.v.weight", "item_embedding.category.weight"):
+        assert torch.equal(ta.state_dict()[name], ga.state_dict()[name]), name
+    again = seed_init(build("time_aware", smoke_data.spec), 3)
+    for k, v in ta.state_dict().items():
+        assert torch.equal(v, again.state_dict()[k]), k
+    other = seed_init(build("time_aware", smoke_data.spec), 4)
+    assert not torch.equal(ta.state_dict()["gru.weight_hh_l0"], other.state_dict()["gru.weight_hh_l0"])

@@ -23,7 +23,7 @@ EXPECTED = {
     "09_temperature": ["fig10_temperature.png", "fig10_temperature.md", "fig10_runs.parquet"],
 }
 SMOKE = {"profile": "smoke", "seeds": [0]}
-SMALL_SWEEPS = {"08_candidate_size": {"candidate_sizes": [2, 8]}, "09_temperature": {"temperatures": [0.0, 20.0]},
+SMALL_SWEEPS = {"08_candidate_size": {"candidate_sizes": [2, 8]}, "09_temperature": {"temperatures": [0.0, 20.0], "cosine_temperatures": [1.0]},
                 "05_calibration": {"bucket_sweep": [10, 100]}}
 
 

@@ -675,3 +675,18 @@ def test_unknown_policy_and_schedule_are_refused():
         SamplerConfig(policy="softer")
     with pytest.raises(ValueError, match="schedule"):
         TrainConfig(schedule="random")
+
+
+def test_samplers_with_one_seed_see_the_same_batches(dd):
+    """The batch order has its own generator: uniform and user-fixed runs with one seed draw
+    different negatives but train on the same batches of positives, epoch after epoch."""
+    def make(name):
+        return samplers.build(name, dd["train"], SamplerConfig(), torch.Generator().manual_seed(5), 30,
+                              order=torch.Generator().manual_seed(7))
+
+    a, b = make("uniform"), make("user_fixed")
+    for epoch in (1, 2, 3):
+        ba, bb = a.epoch_batches(epoch), b.epoch_batches(epoch)
+        assert all(torch.equal(x, y) for x, y in zip(ba, bb))
+        a.negatives(dd["train"].batch(ba[0]))  # negatives consume the other generator only
+        b.negatives(dd["train"].batch(bb[0]))

@@ -216,15 +216,15 @@ def test_nan_discriminator_loss_names_epoch_and_step(mini, monkeypatch):
 
 @pytest.mark.parametrize("value,sampler", [(float("nan"), "lr"), (float("inf"), "uniform")])
 def test_non_finite_model_scores_stop_the_run(mini, monkeypatch, value, sampler):
-    build = tacr.models.build
+    init = tacr.models.seed_init
 
-    def broken(name, spec, **kw):
-        m = build(name, spec, **kw)
+    def broken(model, seed):
+        m = init(model, seed)
         with torch.no_grad():
             m.head.bias.fill_(value)
         return m
 
-    monkeypatch.setattr(tacr.models, "build", broken)
+    monkeypatch.setattr(tacr.models, "seed_init", broken)
     with pytest.raises(FloatingPointError, match=r"epoch 1, step 1\b"):
         run(cfg(sampler=sampler, epochs=1, steps_per_epoch=30), mini, quiet=True)
 
@@ -236,18 +236,18 @@ def test_nan_generator_loss_names_epoch_and_step(mini, monkeypatch):
 
 
 def test_nan_generator_pretrain_loss_names_epoch_and_step(mini, monkeypatch):
-    build = tacr.models.build
+    init = tacr.models.seed_init
     built = []
 
-    def g_broken(name, spec, **kw):
-        m = build(name, spec, **kw)
+    def g_broken(model, seed):
+        m = init(model, seed)
         built.append(m)
         if len(built) == 2:  # the second model built is the generator
             with torch.no_grad():
                 m.head.bias.fill_(float("nan"))
         return m
 
-    monkeypatch.setattr(tacr.models, "build", g_broken)
+    monkeypatch.setattr(tacr.models, "seed_init", g_broken)
     with pytest.raises(FloatingPointError, match=r"epoch 1, step 1\b"):
         run(cfg(sampler="rgan", epochs=2, pretrain_epochs=1, steps_per_epoch=4), mini, quiet=True)
 

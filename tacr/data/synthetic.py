@@ -44,11 +44,17 @@ How the log is made
   days from a Monday (every weekday twice), 2 validation days, 7 test days (a full week, so the
   test's expected CTR is the weekly mean, like the training's). Start: Monday 2025-09-08
   (warm-up from Sep 1; test Sep 24-30, all in September and before the October holidays).
-* **Row sampling** (``train_sample``). Histories and drift use every click of the full simulated
-  traffic; of the training- and validation-period impressions a uniform random share
-  ``train_sample`` is kept as rows, all test impressions are kept: production training logs are
-  down-sampled while click histories come from the full behaviour log. Uniform over rows, so a
-  split's expected CTR is unchanged; ``data.info["full_traffic"]`` has the unsampled counts.
+* **Row sampling** (``train_sample``, ``valid_sample``). Histories and drift use every click of
+  the full simulated traffic; of the training-period impressions a uniform random share
+  ``train_sample`` is kept as rows (``study``: 2.5 %, about 2.2K clicks in 150K rows: what the
+  study's 90-minute budget on 2 CPU cores can train its ~120 runs on; with full 10-click
+  histories a G step of the adversarial samplers costs about 0.3 ms per candidate row on one
+  core, and the pointwise "logistic regression" sampler about as much per training row), of the
+  validation period ``valid_sample`` (``study``: 25 %, about 3K clicks, so the epoch picked on
+  validation is not mostly noise), and all test impressions are
+  kept: production training logs are down-sampled while click histories come from the full
+  behaviour log. Uniform over rows, so a split's expected CTR is unchanged;
+  ``data.info["full_traffic"]`` has the unsampled counts.
 
 The planted effects (logit units)
 ---------------------------------
@@ -113,9 +119,9 @@ dataset's name ends in ``-null`` (``synthetic-study-null``).
 
 Profiles (:data:`PROFILES`)
 ---------------------------
-``smoke`` (1-2 s; tests), ``quick`` (a 15-minute look on 2 CPU cores: 1,500 users, ~4.4K
-training clicks), ``study`` (the default: 20,000 users, ~11.5K training clicks in ~765K rows
-over 14 days, ~1.6K validation clicks over 2 days, a 7-day test split of ~2.9M rows and ~44K
+``smoke`` (1-2 s; tests), ``quick`` (a 15-minute look on 2 CPU cores: 1,500 users, ~1.3K
+training clicks), ``study`` (the default: 20,000 users, ~2.2K training clicks in ~150K rows
+over 14 days, ~3.2K validation clicks over 2 days, a 7-day test split of ~2.9M rows and ~43K
 clicks, so the realised test CTR's own noise 1/sqrt(clicks) is under 0.5 %), ``paper`` (the
 shape of the paper's in-station data, Table 1). ``"<profile>-null"``: the null world of each.
 Datasets are stored in the parquet cache (:mod:`tacr.data.cache`; root ``$TACR_CACHE_DIR`` or
@@ -138,7 +144,7 @@ from .schema import CTRData, Items, Split
 DAY = 86400
 HIST = 10  # clicks the simulator remembers per user, for drift and retargeting
 #: Bump on any change of what the simulator produces for a given config (keys the cache).
-SIMULATOR_VERSION = 2
+SIMULATOR_VERSION = 3
 #: The logit components, in the column order of ``Split.components``.
 COMPONENTS = ("affinity", "quality", "age", "drift_flag", "drift_recency", "hour", "category_hour",
               "weekday", "payday", "month")
@@ -169,7 +175,8 @@ class SimConfig:
     test_days: int = 7  # after the validation days
     first_train_day: str = "2025-09-08"  # a Monday
     tz: str = "UTC"
-    train_sample: float = 0.13  # share of training/validation-period impressions kept as rows
+    train_sample: float = 0.025  # share of training-period impressions kept as rows
+    valid_sample: float | None = 0.25  # share of validation-period impressions kept (None: train_sample)
     # sessions
     session_impressions: float = 5.0  # mean impressions per session (1 + geometric)
     session_gap: float = 60.0  # mean seconds between a session's impressions (exponential, >= 1 s)
@@ -207,12 +214,13 @@ class SimConfig:
 
 PROFILES: dict[str, SimConfig] = {
     "smoke": SimConfig(n_users=300, n_items=2000, n_categories=30, impressions_per_day=6000, warmup_days=3,
-                       train_days=7, valid_days=1.0, test_days=2, train_sample=1.0, pilot_users=0.3),
-    "quick": SimConfig(n_users=1500, n_items=20000, impressions_per_day=30000, train_sample=0.7, pilot_users=1.0),
+                       train_days=7, valid_days=1.0, test_days=2, train_sample=1.0, valid_sample=None, pilot_users=0.3),
+    "quick": SimConfig(n_users=1500, n_items=20000, impressions_per_day=30000, train_sample=0.2, valid_sample=0.6,
+                       pilot_users=1.0),
     "study": SimConfig(),
     "paper": SimConfig(n_users=1_500_000, n_items=1_680_735, n_categories=3137, impressions_per_day=8_900_000,
                        warmup_days=4, warmup_impressions_per_day=2_000_000, train_days=1, valid_days=0.1,
-                       test_days=1, first_train_day="2025-09-14", train_sample=1.0, pilot_users=0.05),
+                       test_days=1, first_train_day="2025-09-14", train_sample=1.0, valid_sample=None, pilot_users=0.05),
 }
 DEFAULT_PROFILE = "study"
 NULL_SUFFIX = "-null"
@@ -586,6 +594,8 @@ def simulate(cfg: SimConfig, L: int = 10, name: str = "synthetic") -> CTRData:
         raise ValueError("need train_days >= 1, valid_days > 0, test_days >= 1, warmup_days >= 0")
     if not 0 < cfg.train_sample <= 1:
         raise ValueError(f"train_sample must be in (0, 1], got {cfg.train_sample}")
+    if cfg.valid_sample is not None and not 0 < cfg.valid_sample <= 1:
+        raise ValueError(f"valid_sample must be in (0, 1], got {cfg.valid_sample}")
     if cfg.session_impressions < 1 or cfg.session_gap <= 0:
         raise ValueError("need session_impressions >= 1 and session_gap > 0")
     started = _time.perf_counter()
@@ -615,7 +625,8 @@ def simulate(cfg: SimConfig, L: int = 10, name: str = "synthetic") -> CTRData:
     user, time, n_sessions = _schedule(cfg, world, cal, np.random.default_rng([cfg.seed, 10]))
     period = np.searchsorted(np.array([cal.warm_end, cal.valid_start, cal.test_start]), time, side="right") - 1
     draw = np.random.default_rng([cfg.seed, 11]).random(len(time))
-    keep = (period == 2) | ((period >= 0) & (draw < cfg.train_sample))
+    valid_share = cfg.train_sample if cfg.valid_sample is None else cfg.valid_sample
+    keep = (period == 2) | ((period == 0) & (draw < cfg.train_sample)) | ((period == 1) & (draw < valid_share))
     comp_row = np.full(len(time), -1, dtype=np.int64)
     comp_row[keep] = np.arange(int(keep.sum()))
 

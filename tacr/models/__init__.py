@@ -13,8 +13,8 @@ Usage::
 """
 from .attention import DINActivation, TimeAwareAttention, real_positions, relative_time_encoding
 from .embedding import AuxEmbedding, ItemEmbedding, MultiOneHotLinear, OneHotLinear
-from .model import MODEL_NAMES, PRESETS, CTRModel, ModelConfig, ModelOutput, build, count_parameters
+from .model import MODEL_NAMES, PRESETS, CTRModel, ModelConfig, ModelOutput, build, count_parameters, seed_init
 
 __all__ = ["MODEL_NAMES", "PRESETS", "AuxEmbedding", "CTRModel", "DINActivation", "ItemEmbedding", "ModelConfig",
-           "ModelOutput", "MultiOneHotLinear", "OneHotLinear", "TimeAwareAttention", "build", "count_parameters",
+           "ModelOutput", "MultiOneHotLinear", "OneHotLinear", "TimeAwareAttention", "build", "count_parameters", "seed_init",
            "real_positions", "relative_time_encoding"]

@@ -29,6 +29,7 @@ Independently of ``dedup``, the readouts evaluate real history positions only.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, fields, replace
 
 import torch
@@ -75,6 +76,10 @@ class ModelConfig:
     time_base: float = 10000.0
     aux_dim: int = 8
     din_hidden: tuple[int, ...] = (36,)
+    # std of the learned item-id embedding's N(0, std^2) init (data without raw features); None:
+    # nn.Embedding's N(0, 1). Opt-in departure (ML-100K study: 1e-4, as deepctr's embeddings, lets
+    # a rarely seen item start at the average item instead of at a random point; see bench_peer).
+    raw_id_init_std: float | None = None
     dedup: bool = True  # history work once per distinct hist_id
     dedup_items: bool = True  # item MLP once per distinct (item, time features); needs dedup
 
@@ -88,6 +93,8 @@ class ModelConfig:
         for f in ("onehot_dim", "item_dim", "item_layers", "gru_hidden", "gru_layers", "attn_dim", "aux_dim"):
             if getattr(self, f) < 1:
                 raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
+        if self.raw_id_init_std is not None and not self.raw_id_init_std > 0:
+            raise ValueError(f"raw_id_init_std must be > 0 or None, got {self.raw_id_init_std}")
 
 
 #: The models of SPEC §2-3, as ModelConfig overrides.
@@ -132,7 +139,7 @@ class CTRModel(nn.Module):
             raise ValueError(f"spec needs n_items and n_categories >= 1, got {spec.n_items}, {spec.n_categories}")
         self.cfg, self.spec = cfg, spec
         d = cfg.item_dim
-        self.item_embedding = ItemEmbedding(spec, cfg.onehot_dim, d, cfg.item_layers, cfg.temporal)
+        self.item_embedding = ItemEmbedding(spec, cfg.onehot_dim, d, cfg.item_layers, cfg.temporal, cfg.raw_id_init_std)
         self.gru = nn.GRU(d, cfg.gru_hidden, num_layers=cfg.gru_layers, batch_first=True) if cfg.history != "din" else None
         if cfg.history == "attention":
             self.readout = TimeAwareAttention(cfg.gru_hidden, d, cfg.attn_dim,
@@ -150,6 +157,13 @@ class CTRModel(nn.Module):
         self._time_card = int(radix.prod())
         if spec.n_items * self._time_card >= 2**62:
             raise ValueError("n_items x time cardinality overflows the int64 dedup key")
+
+    def set_training_counts(self, counts: dict) -> None:
+        """How often each item id, category, time value and aux code occurs in training
+        (:meth:`tacr.batch.DeviceData.training_counts`): values never seen there enter the score
+        as the mean of the seen ones (:mod:`.embedding`, SPEC §10)."""
+        self.item_embedding.set_counts(counts["item"], counts["category"], counts["time"])
+        self.aux_embedding.set_counts(counts["aux"])
 
     # ------------------------------------------------------------------ item embeddings
     def embed_items(self, data, item: torch.Tensor, time: torch.Tensor) -> torch.Tensor:
@@ -234,6 +248,23 @@ def build(name: str, data_spec, **overrides) -> CTRModel:
         raise ValueError(f"unknown ModelConfig field(s) {bad}; known: {sorted(known)}")
     cfg = replace(ModelConfig(), **{"name": name, **PRESETS[name], **overrides})
     return CTRModel(cfg, spec)
+
+
+def seed_init(model: nn.Module, seed: int) -> nn.Module:
+    """Re-initialise each submodule with its default initialiser from its own seed, derived
+    from ``seed`` and the submodule's name: two models that share a submodule (the GRU, the
+    attention's ``W_h``, the head of the time-aware model and GRU attention) start with the same
+    weights there whatever else differs, so runs of two architectures with one seed are paired
+    where the architectures allow (SPEC §10)."""
+    for name, module in model.named_modules():
+        reset = getattr(module, "reset_parameters", None)
+        if reset is None or next(module.parameters(recurse=False), None) is None:
+            continue
+        digest = hashlib.sha1(f"{seed}:{name}".encode()).digest()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int.from_bytes(digest[:8], "little") & (2**63 - 1))
+            reset()
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:
