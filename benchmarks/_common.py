@@ -1,10 +1,12 @@
-"""Helpers shared by the benchmarks: atomic writes, machine info, RSS sampling, Markdown tables."""
+"""Helpers shared by the benchmarks: atomic writes, machine info, RSS sampling, Markdown tables,
+where a smoke run writes (never over ``benchmarks/results/``) and the stamp each JSON carries."""
 from __future__ import annotations
 
 import os
 import platform
 import resource
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -17,8 +19,29 @@ if str(ROOT) not in sys.path:
 from tacr._io import atomic_write_text  # noqa: E402
 
 
+#: ``--smoke`` runs write here unless ``--out`` says otherwise: the stored results stay intact.
+SMOKE_DIR = Path(os.environ.get("TACR_BENCH_SMOKE_DIR") or Path(tempfile.gettempdir()) / "tacr-bench-smoke")
+
+
 def write_atomic(path, text: str) -> None:
     atomic_write_text(path, text)
+
+
+def out_path(out: str | None, name: str, smoke: bool = False) -> Path:
+    """``out`` if given; else ``benchmarks/results/<name>``, or ``SMOKE_DIR/<name>`` for a smoke run."""
+    if out:
+        return Path(out)
+    return (SMOKE_DIR if smoke else RESULTS) / name
+
+
+def stamp(**extra) -> dict:
+    """What every benchmark JSON carries: the tacr version measured, the date, the machine."""
+    from datetime import datetime, timezone
+
+    import tacr
+
+    return {"tacr_version": tacr.__version__, "date": f"{datetime.now(timezone.utc):%Y-%m-%d}",
+            "machine": machine_line(), **extra}
 
 
 def machine_line() -> str:

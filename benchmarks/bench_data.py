@@ -1,14 +1,17 @@
 """Simulator generation and history building: time and peak RSS, per profile, in fresh subprocesses.
 
-Each profile is loaded with ``tacr.data.load('synthetic', profile=...)`` in its own subprocess
-(so ``ru_maxrss`` is that load's peak); ``tacr.data.schema.build_histories`` is wrapped to time
-history building inside the load. With ``--epoch`` the child then runs one full epoch of
-``time_aware + rGAN`` (``tacr.train.run(base_config(profile, epochs=1, pretrain_epochs=0))``),
-timing the training steps and each ``score_split`` call (test scoring = the time-aware model
-over the whole test split) and sampling the peak RSS of that phase (a thread polling VmRSS).
+Each profile is generated with ``tacr.data.load('synthetic', profile=..., cache=False)`` (the
+simulator itself, not a read of its disk cache) in its own subprocess (peak RSS = that
+process's VmHWM); ``build_histories`` is wrapped where the simulator calls it to time history
+building inside the load. With ``--epoch`` the child then runs one full epoch of
+``time_aware + rGAN`` (``tacr.train.run(base_config(profile, epochs=1, pretrain_epochs=0))``,
+``tacr.study``'s profile settings), timing the training steps and each ``score_split`` call
+(the first is the test split: every row for ``paper``, the fixed evaluation sample for the
+profiles with ``eval_rows``) and sampling the peak RSS of that phase (a thread polling VmRSS).
 
     .venv/bin/python benchmarks/bench_data.py                     # smoke, quick
     .venv/bin/python benchmarks/bench_data.py --full              # + paper (minutes, GBs)
+    .venv/bin/python benchmarks/bench_data.py --smoke             # seconds: smoke, with its epoch
     .venv/bin/python benchmarks/bench_data.py --child paper --epoch --json /tmp/x.json   # one child
 
 Writes ``benchmarks/results/data.md`` (``--out``) from the children's JSON.
@@ -25,7 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, ROOT, RSSSampler, fmt, hwm_gb, machine_line, maxrss_gb, rss_gb, table, write_atomic  # noqa: E402
+from _common import (RESULTS, ROOT, RSSSampler, fmt, hwm_gb, machine_line, maxrss_gb, out_path, rss_gb, stamp,  # noqa: E402
+                     table, write_atomic)
 
 
 def child(profile: str, out: Path, epoch: bool, threads: int, slice_rows: int = 131072) -> None:
@@ -35,8 +39,9 @@ def child(profile: str, out: Path, epoch: bool, threads: int, slice_rows: int = 
         torch.set_num_threads(threads)
     import tacr.data
     import tacr.data.schema as schema
+    import tacr.data.synthetic as synthetic
 
-    res = {"profile": profile, "threads": torch.get_num_threads()}
+    res = {"profile": profile, "threads": torch.get_num_threads(), **stamp()}
 
     def dump():
         write_atomic(out, json.dumps(res, indent=1))
@@ -50,9 +55,9 @@ def child(profile: str, out: Path, epoch: bool, threads: int, slice_rows: int = 
         hist_s.append(time.perf_counter() - t)
         return r
 
-    schema.build_histories = timed
+    schema.build_histories = synthetic.build_histories = timed  # the simulator calls its own import
     t = time.perf_counter()
-    data = tacr.data.load("synthetic", profile=profile)
+    data = tacr.data.load("synthetic", profile=profile, cache=False)
     res.update(load_s=time.perf_counter() - t, history_s=sum(hist_s), load_maxrss_gb=hwm_gb(), ru_maxrss_gb=maxrss_gb(),
                rss_after_load_gb=rss_gb(), rows={k: len(s) for k, s in data.splits.items()},
                positives={k: int(s.label.sum()) for k, s in data.splits.items()},
@@ -67,16 +72,18 @@ def child(profile: str, out: Path, epoch: bool, threads: int, slice_rows: int = 
     calls = []
     orig_score = train_mod.score_split
 
-    def timed_score(model, split, batch_size=32768):
+    def timed_score(model, split, *a, **k):
+        rows = a[1] if len(a) > 1 else k.get("rows")
         t = time.perf_counter()
-        r = orig_score(model, split, batch_size)
-        calls.append((len(split), time.perf_counter() - t))
+        r = orig_score(model, split, *a, **k)
+        calls.append((len(split) if rows is None else len(rows), time.perf_counter() - t))
         return r
 
     train_mod.score_split = timed_score
     cfg = base_config(profile, epochs=1, pretrain_epochs=0, device="cpu")
     res["train_config"] = {"n_candidates": cfg.n_candidates, "steps_per_epoch": cfg.steps_per_epoch,
-                           "model": cfg.model, "sampler": cfg.sampler}
+                           "model": cfg.model, "sampler": cfg.sampler, "eval_rows": cfg.eval_rows,
+                           "final_eval_rows": cfg.final_eval_rows, "tau_positives": cfg.tau_positives}
     with RSSSampler() as s:
         t = time.perf_counter()
         df = train_mod.run(cfg, data, quiet=True)
@@ -85,7 +92,7 @@ def child(profile: str, out: Path, epoch: bool, threads: int, slice_rows: int = 
     res.update(epoch_wall_s=wall, epoch_train_s=float(row.train_seconds), epoch_peak_rss_gb=s.peak,
                epoch_test_auc=float(row.test_auc), d_steps=int(row.d_steps), g_steps=int(row.g_steps),
                score_calls=calls, maxrss_gb=maxrss_gb())
-    # the first score_split call of the epoch is the test split
+    # the first score_split call of the epoch is the test split (all rows, or the fixed sample)
     test_n, test_s = calls[0]
     res.update(test_rows=test_n, test_score_s=test_s)
     dump()
@@ -130,8 +137,9 @@ def run_child(profile: str, epoch: bool, threads: int, timeout: float | None = N
 
 def render(results: list[dict]) -> list[str]:
     lines = ["## Data: simulator generation and history building", "",
-             "`tacr.data.load('synthetic', profile=...)` in a fresh subprocess each; peak RSS = the "
-             "subprocess's VmHWM after the load (`ru_maxrss` is not used: a child inherits it from its parent across fork+exec) (includes the interpreter, numpy, pandas and torch "
+             "`tacr.data.load('synthetic', profile=..., cache=False)` (the simulator, not its disk cache) in a fresh "
+             "subprocess each; peak RSS = the subprocess's VmHWM after the load (`ru_maxrss` is not used: a child "
+             "inherits it from its parent across fork+exec) (includes the interpreter, numpy, pandas and torch "
              "imports, ~0.3 GB). History = time inside `build_histories` (part of the load).", ""]
     rows = []
     for r in results:
@@ -144,8 +152,10 @@ def render(results: list[dict]) -> list[str]:
     if ep:
         lines += ["", "### One epoch of time_aware + rGAN, and scoring the test split", "",
                   "`tacr.train.run(base_config(profile, epochs=1, pretrain_epochs=0), data)` on CPU: 30 steps "
-                  "alternating D and G (15 + 15), then `score_split` of test and valid. Peak RSS of the "
-                  "epoch phase sampled from VmRSS (includes the data already in memory).", ""]
+                  "alternating D and G (15 + 15), then `score_split` of test and valid (every row, or the profile's "
+                  "fixed `eval_rows` sample: 'test rows' says which), and for profiles with `final_eval_rows` one "
+                  "more test pass. Peak RSS of the epoch phase sampled from VmRSS (includes the data already in "
+                  "memory).", ""]
         rows = []
         for r in ep:
             rows.append([r["profile"], r["train_config"]["n_candidates"], fmt(r["epoch_train_s"], 1),
@@ -171,28 +181,34 @@ def main(argv=None):
     ap.add_argument("--epoch", action="store_true", help="also run one time_aware+rGAN epoch per profile")
     ap.add_argument("--profiles", default=None, help="comma list (default smoke,quick; + paper with --full)")
     ap.add_argument("--full", action="store_true", help="include the paper profile (minutes, several GB)")
+    ap.add_argument("--smoke", action="store_true", help="seconds: the smoke profile with its epoch; writes to the smoke folder")
     ap.add_argument("--threads", type=int, default=0, help="torch threads in the children (0: torch default)")
-    ap.add_argument("--out", default=str(RESULTS / "data.md"))
+    ap.add_argument("--out", default=None, help="default benchmarks/results/data.md")
     args = ap.parse_args(argv)
     if args.child:
         return child(args.child, Path(args.json), args.epoch, args.threads)
+    if args.smoke:
+        args.profiles, args.epoch = "smoke", True
+    out = out_path(args.out, "data.md", args.smoke)
     profiles = args.profiles.split(",") if args.profiles else (["smoke", "quick"] + (["paper"] if args.full else []))
     results = []
     for p in profiles:
         print(f"data: {p} ...", file=sys.stderr, flush=True)
         results.append(run_child(p, args.epoch or p == "paper", args.threads))
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
-    saved = RESULTS / "data_paper.json"
+    saved = (out.parent if args.smoke or args.out else RESULTS) / "data_paper.json"
     note = []
     for r in results:
         if r.get("profile") == "paper" and "load_s" in r:
             write_atomic(saved, json.dumps(r, indent=1))
-    if "paper" not in profiles and saved.exists():
-        results.append(json.loads(saved.read_text()))
-        note = ["", "The `paper` row is from the last `--full` run (`benchmarks/results/data_paper.json`), "
-                "not this one."]
+    if "paper" not in profiles and saved.exists() and not args.smoke:
+        old = json.loads(saved.read_text())
+        results.append(old)
+        note = ["", f"The `paper` row is from the last `--full` run (`benchmarks/results/data_paper.json`: tacr "
+                f"{old.get('tacr_version', '0.3.0')}, {old.get('date', '2026-11-28')}), not this one."]
     lines = ["# Data benchmark", "", machine_line(), ""] + render(results) + note
-    write_atomic(Path(args.out), "\n".join(lines) + "\n")
+    write_atomic(out, "\n".join(lines) + "\n")
+    write_atomic(out.with_suffix(".json"), json.dumps({"profiles": results, **stamp()}, indent=1))
     print("\n".join(lines))
     return results
 

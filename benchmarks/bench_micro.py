@@ -1,9 +1,10 @@
-"""Micro-benchmarks behind two speed-ups of version 0.3.0, each against what it replaced.
+"""Micro-benchmarks behind two speed-ups made in version 0.3.0 (still in the code), each against
+what it replaced.
 
 1. **The time term of Eq. (4)**, ``pre + W_t e_t`` over R real history positions (Eq. 3 inside):
    * ``0.2.0``: float64 angles reduced with ``fmod``, float32 sin/cos interleaved with
      ``stack`` into the (R, 90) e_t, then ``pre + W_t(e_t)``;
-   * ``0.3.0`` (current, ``TimeAwareAttention``): ``frac`` of the phase in turns, sin and cos
+   * ``0.3.0`` (current since, ``TimeAwareAttention``): ``frac`` of the phase in turns, sin and cos
      halves multiplied by W_t's even and odd columns with in-place ``addmm_`` (no interleave
      copy, no extra (R, v) temporaries);
    * ``angle difference`` (rejected): sin/cos of ``w t0`` per sample and of ``w t_l`` per
@@ -11,10 +12,12 @@
      gathers of both halves cost more than the trigonometry they save.
    Interleaved repetitions, median; max |difference| to the 0.2.0 result reported.
 2. **glibc allocator tuning** (``tacr.runtime``): the trainer's rGAN D step + G step at the
-   paper batch (B = 4,400, quick data), in child processes with ``TACR_MALLOC_TUNING=0`` and
-   without, alternated; median seconds per step and the children's kernel (``sys``) time.
+   paper batch (B = 4,400, quick data; ``bench_rgan.Vectorised``, C = 35, no Kendall tau), in
+   child processes with ``TACR_MALLOC_TUNING=0`` and without, alternated; median seconds per
+   step and the children's kernel (``sys``) time.
 
     .venv/bin/python benchmarks/bench_micro.py [--rows 200000] [--reps 7] [--alloc-reps 3]
+    .venv/bin/python benchmarks/bench_micro.py --smoke     # seconds: small R, one child each on smoke data
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, ROOT, machine_line, table, write_atomic  # noqa: E402
+from _common import ROOT, machine_line, out_path, stamp, table, write_atomic  # noqa: E402
 
 from tacr.models.attention import time_phase  # noqa: E402
 
@@ -87,19 +90,19 @@ def time_term(rows: int, reps: int) -> list[str]:
     return lines
 
 
-def alloc_child(batch: int, steps: int) -> None:
+def alloc_child(batch: int, steps: int, profile: str = "quick") -> None:
     import bench_rgan
 
     import tacr.data
-    import tacr.samplers
     from tacr.batch import DeviceData
     from tacr.runtime import tune_cpu_allocator
 
     torch.set_num_threads(1)
-    data = tacr.data.load("synthetic", profile="quick")
-    train = DeviceData(data, "cpu")["train"]  # applies the tuning unless TACR_MALLOC_TUNING=0
-    D, G = bench_rgan.make_pair(data.spec)
-    runner = bench_rgan.Vectorised(train, D, G, tacr.samplers.SamplerConfig(tau_positives=0))
+    data = tacr.data.load("synthetic", profile=profile)
+    dd = DeviceData(data, "cpu")  # applies the tuning unless TACR_MALLOC_TUNING=0
+    train = dd["train"]
+    D, G = bench_rgan.make_pair(dd)
+    runner = bench_rgan.Vectorised(train, D, G, bench_rgan.step_config(35, 0))
     g = torch.Generator().manual_seed(1)
     draw = lambda: train.pos_rows[torch.randint(len(train.pos_rows), (batch,), generator=g)]  # noqa: E731
     runner.step(draw())
@@ -111,23 +114,26 @@ def alloc_child(batch: int, steps: int) -> None:
                       "user_per_step": (after.ru_utime - before.ru_utime) / steps}))
 
 
-def allocator(reps: int, batch: int) -> list[str]:
+def allocator(reps: int, batch: int, profile: str = "quick") -> tuple[list[str], dict]:
     res = {"default glibc malloc (TACR_MALLOC_TUNING=0)": [], "tuned (tacr.runtime, the default)": []}
     for _ in range(reps):
         for name in res:
             env = {**os.environ, "TACR_MALLOC_TUNING": "0" if name.startswith("default") else "1"}
-            out = subprocess.run([sys.executable, __file__, "--alloc-child", str(batch)], env=env, cwd=ROOT,
-                                 capture_output=True, text=True, check=True).stdout
-            res[name].append(json.loads(out.strip().splitlines()[-1]))
+            p = subprocess.run([sys.executable, __file__, "--alloc-child", str(batch), "--alloc-profile", profile],
+                               env=env, cwd=ROOT, capture_output=True, text=True)
+            if p.returncode:
+                raise RuntimeError(f"allocator child failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
+            res[name].append(json.loads(p.stdout.strip().splitlines()[-1]))
     med = {k: {f: statistics.median(r[f] for r in v) for f in ("step_s", "sys_per_step", "user_per_step")} for k, v in res.items()}
     base = med[next(iter(res))]["step_s"]
     lines = ["### glibc allocator tuning (`tacr.runtime.tune_cpu_allocator`)", "",
-             f"The trainer's rGAN D step + G step at B = {batch:,} (C = 35, no Kendall tau), quick data, one torch "
+             f"The trainer's rGAN D step + G step at B = {batch:,} (C = 35, no Kendall tau), {profile} data, one torch "
              f"thread, 2 timed steps per child process; {reps} alternated children per setting, medians.", ""]
     lines += table(["allocator", "s per step", "kernel (sys) s per step", "user s per step", "speed-up"],
                    [[k, f"{v['step_s']:.2f}", f"{v['sys_per_step']:.2f}", f"{v['user_per_step']:.2f}", f"{base / v['step_s']:.2f}x"]
                     for k, v in med.items()])
-    return lines
+    return lines, {"batch": batch, "profile": profile, "step_s": {k: v["step_s"] for k, v in med.items()},
+                   "speedup": base / med["tuned (tacr.runtime, the default)"]["step_s"]}
 
 
 def main(argv=None):
@@ -136,20 +142,31 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--alloc-reps", type=int, default=3, help="child processes per allocator setting (0: skip)")
     ap.add_argument("--alloc-batch", type=int, default=4400)
+    ap.add_argument("--alloc-profile", default="quick", help="synthetic profile of the allocator children")
     ap.add_argument("--alloc-child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default=str(RESULTS / "micro.md"))
+    ap.add_argument("--smoke", action="store_true",
+                    help="seconds: R = 20,000, 3 reps, one allocator child each at B = 100 on smoke data; "
+                         "writes to the smoke folder")
+    ap.add_argument("--out", default=None, help="default benchmarks/results/micro.md")
     args = ap.parse_args(argv)
     if args.alloc_child:
-        return alloc_child(args.alloc_child, 2)
+        return alloc_child(args.alloc_child, 2, args.alloc_profile)
+    if args.smoke:
+        args.rows, args.reps, args.alloc_reps, args.alloc_batch, args.alloc_profile = 20_000, 3, 1, 100, "smoke"
+    out = out_path(args.out, "micro.md", args.smoke)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    lines = ["## Micro: the speed-ups of 0.3.0", "", f"{machine_line()}.", ""] + time_term(args.rows, args.reps)
+    lines = ["## Micro: the speed-ups made in 0.3.0, measured on the current code", "", f"{machine_line()}.", ""]
+    lines += time_term(args.rows, args.reps)
+    summary = {"rows": args.rows, **stamp()}
     if args.alloc_reps:
-        lines += [""] + allocator(args.alloc_reps, args.alloc_batch)
+        alloc_lines, summary["allocator"] = allocator(args.alloc_reps, args.alloc_batch, args.alloc_profile)
+        lines += [""] + alloc_lines
     lines += ["", f"Benchmark time {time.perf_counter() - t0:.0f} s.", ""]
     text = "\n".join(lines)
-    write_atomic(Path(args.out), text)
+    write_atomic(out, text)
+    write_atomic(out.with_suffix(".json"), json.dumps(summary, indent=1))
     print(text)
     return text
 

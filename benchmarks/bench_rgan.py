@@ -1,15 +1,16 @@
 """rGAN training step throughput: the vectorised ``tacr.samplers.RGAN`` against straightforward
 one-positive-at-a-time implementations of Algorithm 1, with the same models (time_aware D and
-G), C = 35.
+G, built as ``tacr.train`` builds them), C = 35.
 
-* ``vectorised B=n`` (the code path of ``tacr.train.run``): for a batch of B positives, a D step
-  (``sampler.negatives(pos)``: C uniform observed negatives per positive, G's policy Eq. 16 in
-  one no-grad pass over the B*C candidates, one draw each; D's hinge update on (pos, neg) in one
-  pass) and a G step (``sampler.g_step(pos)``: fresh candidates, Eq. 16 with gradient, reward
-  Eq. 13 by D, REINFORCE update Eq. 15). Positives/s = B / (seconds of the D step + the G step):
-  every positive goes through one D and one G update. Timed with ``tau_positives=0``; the row
-  ``+ Kendall tau`` adds the Fig. 8 bookkeeping the trainer also does (D scores 64 x C
-  candidates per G step).
+* ``vectorised B=n`` (the code path of ``tacr.train.run``): ``RGAN.step`` twice on a batch of B
+  positives in a game epoch, i.e. a D step (C uniform observed negatives per positive, G's
+  policy Eq. 16 in one no-grad pass over the B*C candidates, one draw each; the trainer's
+  ``Critic.pairwise`` hinge update on (pos, neg) in one pass) and a G step (fresh candidates,
+  Eq. 16 with gradient, reward Eq. 13 by D, REINFORCE update Eq. 15). Positives/s = B /
+  (seconds of the D step + the G step): every positive goes through one D and one G update.
+  Timed with ``tau_positives=0``; the row ``+ Kendall tau`` adds the Fig. 8 bookkeeping the
+  trainer also does (D scores ``--tau-positives`` x C candidates per G step; the study
+  profiles use 32, ``TrainConfig``'s default is 64).
 * ``per positive`` (written here, plain model calls): the same work one positive at a time,
   Algorithm 1 lines 5-9 with SPEC §6's alternation (a D step and a G step, each with its own C
   candidates): draw C candidates, G's policy without gradient, one draw, D's hinge update; then
@@ -21,15 +22,16 @@ G), C = 35.
 
 Repetitions are interleaved (every path once per repetition) and medians reported. One torch
 thread by default on CPU; ``--device cuda`` times on the GPU (synchronised). Writes
-``benchmarks/results/rgan.md``.
+``benchmarks/results/rgan.md`` and ``rgan.json``.
 
     .venv/bin/python benchmarks/bench_rgan.py [--batches 100,1000,4400] [--reps 3] [--ref-positives 40] [--profile] [--device cpu]
+    .venv/bin/python benchmarks/bench_rgan.py --smoke      # seconds: smoke data, small batches, one rep
 """
 from __future__ import annotations
 
 import argparse
-import json
 import copy
+import json
 import statistics
 import sys
 import time
@@ -39,37 +41,45 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, fmt, machine_line, table, write_atomic  # noqa: E402
+from _common import fmt, machine_line, out_path, stamp, table, write_atomic  # noqa: E402
 
 from tacr import models, samplers  # noqa: E402
 from tacr.batch import DeviceData  # noqa: E402
-from tacr.losses import hinge_loss  # noqa: E402
 from tacr.samplers.adversarial import penalty, policy_logits  # noqa: E402
+from tacr.train import GENERATOR_SEED_OFFSET, Critic, TrainConfig  # noqa: E402
 
 
-def make_pair(spec, device="cpu", seed=0):
-    torch.manual_seed(seed)
-    return models.build("time_aware", spec).to(device), models.build("time_aware", spec).to(device)
+def make_pair(dd: DeviceData, device=None, seed=0):
+    """D and G as ``tacr.train.run`` builds them: time_aware, each submodule initialised from
+    (seed, its name), G from its own seed, the training counts of ``dd`` set."""
+    device = dd.device if device is None else torch.device(device)
+    D = models.seed_init(models.build("time_aware", dd.spec), seed)
+    G = models.seed_init(models.build("time_aware", dd.spec), seed + GENERATOR_SEED_OFFSET)
+    for m in (D, G):
+        m.to(device).set_training_counts(dd.training_counts())
+    return D, G
+
+
+def step_config(n_candidates: int = 35, tau_positives: int = 0, **overrides) -> TrainConfig:
+    """The run configuration the timed steps use (SPEC §6 learning rates; no pre-training)."""
+    return TrainConfig(n_candidates=n_candidates, tau_positives=tau_positives, pretrain_epochs=0, **overrides)
 
 
 class Vectorised:
-    """The trainer's D step and G step (``tacr.train.run`` with ``d_steps_per_g=1``) on one batch."""
+    """The trainer's D step and G step on one batch: ``RGAN.step`` twice in a game epoch (with
+    ``d_steps_per_g=1`` the steps alternate D, G), D's update by the trainer's ``Critic``."""
 
-    def __init__(self, train, D, G, cfg, seed=0):
-        self.train, self.D = train, D
+    def __init__(self, train, D, G, cfg: TrainConfig, seed=0):
+        self.train = train
         self.gen = torch.Generator(device=train.data.device).manual_seed(seed)
-        self.sampler = samplers.build("rgan", train, cfg, self.gen, 30, discriminator=D, gen_model=G)
-        self.opt_d = torch.optim.Adam(D.parameters(), lr=0.02, betas=(0.9, 0.999), eps=1e-8)
+        self.critic = Critic(D, cfg)
+        self.sampler = samplers.build("rgan", train, cfg, self.gen, 30, critic=self.critic, gen_model=G)
+        self.sampler.start_epoch(cfg.pretrain_epochs + 1)  # the first game epoch: T = cfg.temperature
 
     def step(self, rows):
-        pos = self.train.batch(rows)
-        neg = self.sampler.negatives(pos)
-        s_pos, s_neg = self.D(pos.cat(neg)).score.split([len(pos), len(neg)])
-        loss = hinge_loss(s_pos, s_neg, 1.0)
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_d.step()
-        self.sampler.g_step(pos)
+        self.sampler.step(rows)  # D step
+        self.sampler.step(rows)  # G step
+        self.critic.losses.clear()
 
 
 class PerPositive:
@@ -162,9 +172,16 @@ def main(argv=None, data=None):
     ap.add_argument("--ref-positives", type=int, default=40)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--tau-positives", type=int, default=32,
+                    help="positives per G step ranked for Kendall tau in the '+ Kendall tau' row (study profiles: 32)")
     ap.add_argument("--profile", action="store_true", help="torch.profiler table of one vectorised step")
-    ap.add_argument("--out", default=str(RESULTS / "rgan.md"))
+    ap.add_argument("--smoke", action="store_true",
+                    help="seconds: smoke data, batches 20,100, one rep, 3 reference positives; writes to the smoke folder")
+    ap.add_argument("--out", default=None, help="default benchmarks/results/rgan.md")
     args = ap.parse_args(argv)
+    if args.smoke:
+        args.profile_name, args.batches, args.reps, args.ref_positives = "smoke", "20,100", 1, 3
+    out = out_path(args.out, "rgan.md", args.smoke)
     if args.threads:
         torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
@@ -174,10 +191,11 @@ def main(argv=None, data=None):
         data = tacr.data.load("synthetic", profile=args.profile_name)
     device = torch.device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    train = DeviceData(data, device)["train"]
-    no_tau = samplers.SamplerConfig(n_candidates=args.candidates, tau_positives=0)
-    with_tau = samplers.SamplerConfig(n_candidates=args.candidates)
-    D, G = make_pair(data.spec, device)
+    dd = DeviceData(data, device)
+    train = dd["train"]
+    no_tau = step_config(args.candidates, 0)
+    with_tau = step_config(args.candidates, args.tau_positives)
+    D, G = make_pair(dd)
     fresh = lambda: (copy.deepcopy(D), copy.deepcopy(G))  # noqa: E731
     batches = [int(b) for b in args.batches.split(",")]
     runners = {f"vectorised B={b:,}": (Vectorised(train, *fresh(), no_tau), b) for b in batches}
@@ -213,19 +231,20 @@ def main(argv=None, data=None):
     lines += ["", f"Target: the vectorised step >= 20x the per-positive reference. Best: {best}, "
               f"{ref / med[best]:.1f}x ({'met' if ref / med[best] >= 20 else 'missed'}); against Algorithm 1 to the "
               f"letter (one draw, a quarter less G work) {ref1 / med[best]:.1f}x. "
-              "'+ Kendall tau': the trainer's default `tau_positives=64`, the Fig. 8 statistic (D scores 64 x C "
-              "candidates on every G step)."]
+              f"'+ Kendall tau': `tau_positives={args.tau_positives}` (the study profiles' setting; `TrainConfig`'s "
+              f"default is 64), the Fig. 8 statistic (D scores {args.tau_positives} x C candidates on every G step)."]
     if args.profile:
         b = batches[-1] if device.type == "cuda" else tau_b
         lines += ["", f"### torch.profiler: one vectorised step, B={b:,} (self {device.type.upper()} time)", ""]
         lines += profile_step(runners[f"vectorised B={b:,}"][0], draw(b))
     lines += ["", f"Benchmark time {time.perf_counter() - t0:.0f} s.", ""]
     text = "\n".join(lines)
-    write_atomic(Path(args.out), text)
+    write_atomic(out, text)
     summary = {"device": device.type, "positives_per_s": {k: 1 / v for k, v in med.items()},
                "vs_per_positive": {k: ref / v for k, v in med.items()},
-               "vs_one_draw": {k: ref1 / v for k, v in med.items()}, "best": best}
-    write_atomic(Path(args.out).with_suffix(".json"), json.dumps(summary, indent=1))
+               "vs_one_draw": {k: ref1 / v for k, v in med.items()}, "best": best,
+               "candidates": args.candidates, "profile": args.profile_name, **stamp()}
+    write_atomic(out.with_suffix(".json"), json.dumps(summary, indent=1))
     print(text)
     return {"ratio": summary["vs_per_positive"], "text": text, **summary}
 

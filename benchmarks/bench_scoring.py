@@ -19,6 +19,7 @@ distinct history). Achieved GFLOP/s = FLOPs / median seconds, beside this machin
 Writes ``benchmarks/results/scoring.md``.
 
     .venv/bin/python benchmarks/bench_scoring.py [--rows N] [--reps 3] [--threads 1] [--batch-size 65536]
+    .venv/bin/python benchmarks/bench_scoring.py --smoke    # seconds: smoke data, 2 models, one rep
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ from tacr.batch import DeviceData  # noqa: E402
 from tacr.models import MODEL_NAMES, build, count_parameters  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from _common import write_atomic  # noqa: E402
+from _common import out_path, stamp, write_atomic  # noqa: E402
 
 MODES = {"plain": dict(dedup=False), "dedup": dict(dedup=True, dedup_items=True),
          "hist only": dict(dedup=True, dedup_items=False)}
@@ -67,13 +68,13 @@ def hand_made(seed: int = 0):
     return assemble("hand-made", log, items, aux, (3, 8), valid_start=t0 + day + day // 2, test_start=t0 + 2 * day)
 
 
-def load_data():
+def load_data(profile: str = "quick"):
     try:
         import tacr.data
 
-        return tacr.data.load("synthetic", profile="quick"), "synthetic quick"
+        return tacr.data.load("synthetic", profile=profile), f"synthetic {profile}"
     except Exception as exc:  # the simulator is not available: same-shaped stand-in
-        print(f"warning: tacr.data.load('synthetic', profile='quick') failed ({exc!r}); using hand-made data",
+        print(f"warning: tacr.data.load('synthetic', profile={profile!r}) failed ({exc!r}); using hand-made data",
               file=sys.stderr)
         return hand_made(), "hand-made (quick-like)"
 
@@ -172,15 +173,22 @@ def main(argv=None):
     ap.add_argument("--modes", default=",".join(MODES), help="comma list of " + ", ".join(MODES))
     ap.add_argument("--devices", default="auto", help="cpu, cuda or 'auto' (cpu, plus cuda when available)")
     ap.add_argument("--matmul-n", type=int, default=2048)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "scoring.md"))
+    ap.add_argument("--profile-name", default="quick", help="synthetic profile whose test split is scored")
+    ap.add_argument("--smoke", action="store_true",
+                    help="seconds: smoke data, time_aware and din, 8,192 rows, one rep; writes to the smoke folder")
+    ap.add_argument("--out", default=None, help="default benchmarks/results/scoring.md")
     args = ap.parse_args(argv)
+    if args.smoke:
+        args.profile_name, args.models, args.rows, args.reps = "smoke", "time_aware,din", 8192, 1
+        args.batch_size, args.matmul_n = 4096, 512
+    args.out = out_path(args.out, "scoring.md", args.smoke)
     if args.threads:
         torch.set_num_threads(args.threads)
     devices = (["cpu"] + (["cuda"] if torch.cuda.is_available() else [])) if args.devices == "auto" else args.devices.split(",")
     modes = args.modes.split(",")
     t_start = time.perf_counter()
     load_before = os.getloadavg()[0]
-    data, source = load_data()
+    data, source = load_data(args.profile_name)
     names = args.models.split(",")
     lines = ["# Scoring throughput", ""]
     results = {}
@@ -267,7 +275,7 @@ def main(argv=None):
     text = "\n".join(lines)
     print(text)
     write_atomic(Path(args.out), text)
-    summary = {}
+    summary = {"profile": args.profile_name, **stamp()}
     for key, v in results.items():
         summary.setdefault(key[0], {})[key[1]] = v
     write_atomic(Path(args.out).with_suffix(".json"), json.dumps(summary, indent=1))

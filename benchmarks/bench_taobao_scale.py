@@ -11,10 +11,11 @@ does not see numpy/arrow buffers):
 2. ``cache=True`` on an empty cache: the build plus writing the parquet cache,
 3. ``cache=True`` again: reading the cache.
 
-    python benchmarks/bench_taobao_scale.py                 # full size (several minutes)
-    python benchmarks/bench_taobao_scale.py --rows 2000000  # quick
+    python benchmarks/bench_taobao_scale.py                 # full size (~9 min, ~10 GB on 2 cores)
+    python benchmarks/bench_taobao_scale.py --rows 2000000  # reduced (~1-2 min; run_all.py --full)
+    python benchmarks/bench_taobao_scale.py --smoke         # seconds: 100,000 rows, to the smoke folder
 
-Writes ``benchmarks/results/taobao_scale.md`` (``--out``).
+Writes ``benchmarks/results/taobao_scale.md`` (``--out``) and a JSON of its numbers beside it.
 """
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, out_path, stamp, write_atomic  # noqa: E402
+
 FULL_ROWS, FULL_USERS, FULL_ADS, N_CATES = 26_000_000, 1_140_000, 846_000, 6_769
 DAY0 = 1494000000  # 2017-05-06 00:00 Asia/Shanghai
 LIMIT_GB = 24.0
@@ -161,8 +164,11 @@ def main(argv=None):
     ap.add_argument("--ads", type=int, default=None, help="default: scaled with rows (846K at 26M)")
     ap.add_argument("--tmp", default=None, help="folder for the synthetic files (default: system temp)")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic files")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "taobao_scale.md"))
+    ap.add_argument("--smoke", action="store_true", help="seconds: 100,000 rows; writes to the smoke folder")
+    ap.add_argument("--out", default=None, help="default benchmarks/results/taobao_scale.md")
     args = ap.parse_args(argv)
+    if args.smoke:
+        args.rows = 100_000
     scale = args.rows / FULL_ROWS
     users = args.users or max(10, int(round(FULL_USERS * scale)))
     ads = args.ads or max(10, int(round(FULL_ADS * scale)))
@@ -183,14 +189,15 @@ def main(argv=None):
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    write_report(Path(args.out), gen, runs, cache_mb)
+    return write_report(out_path(args.out, "taobao_scale.md", args.smoke), gen, runs, cache_mb)
 
 
-def write_report(out: Path, gen: dict, runs: dict, cache_mb: float) -> None:
+def write_report(out: Path, gen: dict, runs: dict, cache_mb: float) -> dict:
     first = next(iter(runs.values()))
     keys = ["total (s)", "parse raw_sample.csv (s)", "build histories (s)", "validate (s)", "peak RSS (GB)"]
     lines = [
-        "# Taobao at full scale: load + histories, time and peak memory",
+        "# Taobao at %s: load + histories, time and peak memory" % (
+            "full scale" if gen["rows"] >= FULL_ROWS else f"{gen['rows'] / FULL_ROWS:.3g} of full scale"),
         "",
         f"Synthetic `raw_sample.csv` of the real shape: {gen['rows']:,} rows ({gen['csv_mb']:,} MiB), "
         f"{gen['users']:,} users, {gen['ads']:,} ads, {gen['clicks']:,} clicks "
@@ -222,9 +229,12 @@ def write_report(out: Path, gen: dict, runs: dict, cache_mb: float) -> None:
         f"Command: `python benchmarks/bench_taobao_scale.py --rows {gen['rows']}`",
         "",
     ]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines))
+    write_atomic(out, "\n".join(lines))
+    summary = {"generate": gen, "runs": runs, "cache_mb": cache_mb, "peak_rss_gb": peak, "limit_gb": LIMIT_GB,
+               "full_rows": FULL_ROWS, **stamp()}
+    write_atomic(out.with_suffix(".json"), json.dumps(summary, indent=1))
     print("\n".join(lines))
+    return summary
 
 
 def _ram_gb() -> float:

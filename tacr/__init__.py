@@ -4,9 +4,10 @@ A replication of Wang et al., CIKM 2019. See README.md and ../shared/paper/SPEC.
 """
 from importlib import import_module
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
-_SUBMODULES = ("data", "metrics", "models", "samplers", "train", "experiments", "calibration", "plots", "batch")
+_SUBMODULES = ("data", "metrics", "models", "samplers", "train", "experiments", "calibration", "plots", "batch", "stats",
+               "claims", "study", "baselines", "report", "paper")
 
 
 def __getattr__(name):

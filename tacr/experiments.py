@@ -197,6 +197,18 @@ def _train_and_cache(cfg: TrainConfig, key: str, data: CTRData, folder: Path, qu
     return key
 
 
+_DEVICE_DATA: dict = {}
+
+
+def _device_data(data: CTRData, device) -> DeviceData:
+    """The data on ``device`` for scoring finished runs, kept for the next call (one dataset)."""
+    key = (data.fingerprint(), str(resolve_device(device)))
+    if key not in _DEVICE_DATA:
+        _DEVICE_DATA.clear()
+        _DEVICE_DATA[key] = DeviceData(data, device)
+    return _DEVICE_DATA[key]
+
+
 def load_model(config: TrainConfig, data: CTRData, cache: str | Path | None = None, device: str = "cpu"):
     """D of a finished run with its weights at the epoch of best validation AUC (eval mode)."""
     import torch
@@ -206,7 +218,7 @@ def load_model(config: TrainConfig, data: CTRData, cache: str | Path | None = No
     path = cache_dir(cache) / f"{run_key(config, data.fingerprint())}.pt"
     if not path.exists():
         raise FileNotFoundError(f"no cached run for {config} on {data.name}; train it with run_grid first")
-    dd = DeviceData(data, device)
+    dd = _device_data(data, device)
     model = models.build(config.model, data.spec)
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     model = model.to(dd.device).eval()
@@ -229,7 +241,7 @@ def load_scores(config: TrainConfig, data: CTRData, cache: str | Path | None = N
         if set(splits) <= set(table["split"]):
             return {s: table[table["split"] == s][["row", "score"]].reset_index(drop=True) for s in splits}
     model = load_model(config, data, cache, device)
-    dd = DeviceData(data, model.head.weight.device)
+    dd = _device_data(data, device)
     out = {}
     with torch_threads(config.threads):
         for s in splits:

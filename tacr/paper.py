@@ -59,6 +59,7 @@ def beside_paper(summary: pd.DataFrame, key: str, table: dict, base: str, labels
             "ours: avg optimal AUC": r["avg_optimal_auc"],
             "95% CI": f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]",
             "ours: val-selected AUC": r["val_selected_auc"],
+            "95% CI (val-selected)": f"[{r['val_ci_low']:.4f}, {r['val_ci_high']:.4f}]",
             "ours - paper": r["avg_optimal_auc"] - paper_auc,
             "paper RelaImpr (%)": paper_ri.get(k, np.nan),
             "ours RelaImpr (%)": r.get("relaimpr_pct", np.nan),
