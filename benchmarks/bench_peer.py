@@ -377,7 +377,7 @@ def device_data_for(data, factor: dict, memo: dict, reload=None):
 
 
 def train_tacr(dd, factor: dict, seed: int, epochs: int, batch_size: int, lr: float, n_users: int,
-               trainer_init: bool = False) -> dict:
+               trainer_init: bool | str = False) -> dict:
     """BCE on all training rows, reshuffled per epoch; valid/test AUC after every epoch."""
     opts = {"wd": 0.0, "emb_l2": 0.0, "batch_size": batch_size, "lr": lr, "schedule": "peer"} | factor.get("train", {})
     train, valid, test = dd["train"], dd["valid"], dd["test"]
@@ -385,8 +385,12 @@ def train_tacr(dd, factor: dict, seed: int, epochs: int, batch_size: int, lr: fl
     if opts["schedule"] == "tacr":  # tacr.train's pointwise schedule: 30 steps an epoch, lr 0.02 halved every 10
         opts["batch_size"], opts["lr"], halve_every = math.ceil(train.n / 30), 0.02, 10
     torch.manual_seed(seed)
-    model = (make_tacr(dd.spec, factor, n_users, seed, dd.training_counts()) if trainer_init
-             else make_tacr(dd.spec, factor, n_users))
+    if trainer_init == "seed":  # per-submodule seeded init only, no unseen-value fallback
+        model = make_tacr(dd.spec, factor, n_users, seed)
+    elif trainer_init:
+        model = make_tacr(dd.spec, factor, n_users, seed, dd.training_counts())
+    else:
+        model = make_tacr(dd.spec, factor, n_users)
     emb = [p for n, p in model.named_parameters() if "raw_id" in n or n.startswith("extras")]
     opt = torch.optim.Adam(model.parameters(), lr=opts["lr"], weight_decay=opts["wd"])
     g = torch.Generator().manual_seed(seed)
@@ -559,7 +563,8 @@ def movielens_100k(args):
                          f"install it with `{PEER_INSTALL}`.")
             log(peer_note)
     for name in names:
-        key = f"tacr DIN{' (trainer init)' if args.trainer_init else ''}: {name} ({chosen[name]['what']})"
+        how = {"full": " (trainer init)", "seed": " (trainer seeding, no unseen-value fallback)"}.get(args.trainer_init, "")
+        key = f"tacr DIN{how}: {name} ({chosen[name]['what']})"
         runs[key] = []
         for s in seeds:
             runs[key].append(train_tacr(device_data_for(data, chosen[name], dd_memo, reload), chosen[name], s, epochs,
@@ -620,9 +625,9 @@ def main(argv=None, data=None):
     ap.add_argument("--no-peer", action="store_true", help="movielens-100k: skip deepctr-torch")
     ap.add_argument("--peer-variants", default="plain", help="movielens-100k: deepctr rows, comma-separated: plain "
                                                             "(item, category, user fields), user (+ user id)")
-    ap.add_argument("--trainer-init", action="store_true",
-                    help="movielens-100k: build tacr's models as tacr.train does (per-submodule seeded init, unseen "
-                         "values as the mean of the seen ones)")
+    ap.add_argument("--trainer-init", nargs="?", const="full", default=None, choices=("full", "seed"),
+                    help="movielens-100k: build tacr's models as tacr.train does: per-submodule seeded init and "
+                         "unseen values as the mean of the seen ones ('full', the default), or the init only ('seed')")
     ap.add_argument("--lr-ablation", action="store_true", help="movielens-100k: logistic regression on field subsets")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=None)

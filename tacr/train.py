@@ -53,6 +53,7 @@ class TrainConfig(SamplerConfig):
     the one place their defaults live), the model, the schedule, the seed and the device."""
 
     model: str = "time_aware"  # time_aware, gru, din, gru_attention
+    raw_id_init_std: float | None = None  # init std of a learned item-id embedding (data without raw features)
     sampler: str = "rgan"  # lr, under, user_fixed, uniform, irgan, irgan_pp, rgan
     epochs: int = 10
     steps_per_epoch: int = 30
@@ -82,8 +83,9 @@ class TrainConfig(SamplerConfig):
             raise ValueError(f"eval_rows must be >= 0 and final_eval_rows >= -1, got {self.eval_rows}, {self.final_eval_rows}")
 
     def key_fields(self) -> dict:
-        """The fields that change results (device and evaluation batch size do not)."""
-        d = asdict(self)
+        """The fields that change results (device and evaluation batch size do not). Fields
+        left at None are omitted, so adding an optional field keeps the keys of cached runs."""
+        d = {k: v for k, v in asdict(self).items() if v is not None}
         d.pop("device")
         d.pop("eval_batch_size")
         return d
@@ -164,7 +166,8 @@ def _model(config: TrainConfig, dd: DeviceData, seed: int):
     """A model of the run: each submodule initialised from (seed, its name), so runs of two
     architectures share the initialisation where they share a submodule; values never seen in
     training enter as the mean of the seen ones (:mod:`tacr.models.embedding`)."""
-    model = models_mod.seed_init(models_mod.build(config.model, dd.spec), seed).to(dd.device)
+    model = models_mod.seed_init(models_mod.build(config.model, dd.spec, raw_id_init_std=config.raw_id_init_std), seed)
+    model = model.to(dd.device)
     model.set_training_counts(dd.training_counts())
     return model
 
