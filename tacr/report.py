@@ -23,6 +23,11 @@ from ._io import atomic_write_text
 
 START, END = "<!-- RESULTS -->", "<!-- /RESULTS -->"
 
+
+def markers(section: str | None = None) -> tuple[str, str]:
+    """The README markers of the default run's block, or of a named block (a real dataset's)."""
+    return (START, END) if not section else (f"<!-- RESULTS {section} -->", f"<!-- /RESULTS {section} -->")
+
 #: (parquet table, claims function) in the order of the paper.
 CLAIMS = (("table2_runs", claims.table2), ("table2_null_runs", claims.null_world), ("table3_runs", claims.table3),
           ("table4_runs", claims.table4), ("fig6_calibration_runs", claims.calibration),
@@ -53,8 +58,9 @@ def _img(fig: Path, name: str, alt: str) -> str:
     return f"![{alt}]({rel.as_posix()})"
 
 
-def results_block(fig: Path, seconds: float | None = None) -> str:
-    """The Markdown between the README markers (without them)."""
+def results_block(fig: Path, seconds: float | None = None, section: str | None = None) -> str:
+    """The Markdown between the README markers (without them); ``section``: the dataset of a
+    named block (``./run_all.sh -p dataset <section>``)."""
     fig = Path(fig)
     t1 = pd.read_csv(fig / "table1_data.csv") if (fig / "table1_data.csv").exists() else None
     took = (f" The notebooks of the run that wrote this block took {seconds / 60:.1f} minutes (runs already in "
@@ -67,14 +73,17 @@ def results_block(fig: Path, seconds: float | None = None) -> str:
                  f"{n['train']:,} training, {n['valid']:,} validation and {n['test']:,} test impressions)")
     v = verdicts(fig)
     seeds = max((x.seeds for x in v), default=0)
-    out = ["## Results of the committed run", "",
-           f"`./run_all.sh` with no arguments (tacr {__version__}){where}, {seeds} seeds.{took} Every number below "
+    command = f"`./run_all.sh -p dataset {section}`" if section else "`./run_all.sh` with no arguments"
+    title = f"### Results of the committed run on `{section}`" if section else "## Results of the committed run"
+    out = [title, "",
+           f"{command} (tacr {__version__}){where}, {seeds} seeds.{took} Every number below "
            "comes from that run; the paper's numbers are its in-station-Sep dataset (JD.com, private), so compare "
            "orderings and relative improvements, not absolute AUCs. \"avg optimal AUC\" is the paper's metric (mean "
            "over seeds of each run's best test AUC over its game epochs); \"val-selected\" picks the epoch on the "
            "validation split instead; intervals are 95 % t-intervals over seeds.", "",
            "### Table 1 — the data", _md(fig / "table1_data.md"), "",
            "### Table 2 / Fig. 4 — embedding models (rGAN sampling for all)", _md(fig / "table2_embedding.md"), "",
+           "Sanity baselines fitted on the same split:", _md(fig / "table2_baselines.md"), "",
            _img(fig, "fig4_embedding_auc", "Fig. 4"), "",
            "### Table 3 / Fig. 5 — samplers (time-aware model for all)", _md(fig / "table3_sampler.md"), "",
            _img(fig, "fig5_sampler_auc", "Fig. 5"), "",
@@ -98,13 +107,14 @@ def results_block(fig: Path, seconds: float | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def update_readme(readme: Path, block: str) -> None:
+def update_readme(readme: Path, block: str, section: str | None = None) -> None:
+    start, end = markers(section)
     text = readme.read_text()
-    if START not in text or END not in text:
-        raise ValueError(f"{readme}: the markers {START} and {END} are missing")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    atomic_write_text(readme, f"{head}{START}\n{block}\n{END}{tail}")
+    if start not in text or end not in text:
+        raise ValueError(f"{readme}: the markers {start} and {end} are missing")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    atomic_write_text(readme, f"{head}{start}\n{block}\n{end}{tail}")
 
 
 def main(argv=None) -> None:
@@ -113,13 +123,14 @@ def main(argv=None) -> None:
     ap.add_argument("--seconds", type=float, default=None, help="wall time of the notebook run")
     ap.add_argument("--out", default="outputs/RESULTS.md")
     ap.add_argument("--readme", default=None, help="also replace the README's results block")
+    ap.add_argument("--section", default=None, help="the dataset of a named README block (<!-- RESULTS NAME -->)")
     args = ap.parse_args(argv)
-    block = results_block(Path(args.figures), args.seconds)
+    block = results_block(Path(args.figures), args.seconds, args.section)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, block + "\n")
     if args.readme:
-        update_readme(Path(args.readme), block)
+        update_readme(Path(args.readme), block, args.section)
     print(f"wrote {out}" + (f" and the results block of {args.readme}" if args.readme else ""))
 
 

@@ -17,7 +17,13 @@ measured on an 8-epoch run of Table 2 before any verdict; the 90-minute budget o
 CPU cores allows no more); per-epoch AUCs on a fixed stratified sample of
 10,000 rows per split (``eval_rows``), the selected epoch's test AUC on 40,000 rows
 (``final_eval_rows``: the verdicts' metric), and Kendall tau on 32 positives per G step (Fig. 8).
+``real`` is the default of the real datasets (:data:`DATASET_DEFAULTS`): its budget was chosen
+on MovieLens-100K's validation split (``benchmarks/real_budget.py``, results in
+``benchmarks/results/real_budget_ml100k.md``) before any test AUC was read; item ids are
+learned from a small initial scale (``raw_id_init_std=1e-4``) and the loader codes the user id as
+a field (``user_id_aux=True``), both chosen on validation in ``benchmarks/bench_peer.py``.
 * :func:`base_config` — the :class:`~tacr.train.TrainConfig` of a profile.
+* :func:`default_profile` — the profile a dataset runs with when none is given.
 * :func:`setup` — what every notebook starts with: parameters coerced (papermill's ``-p``
   passes lists and dicts as text), the data (memoised per process), the base config, the
   figure folder, and a :class:`Study` whose ``run`` trains a grid on the notebook's seeds.
@@ -25,7 +31,7 @@ CPU cores allows no more); per-epoch AUCs on a fixed stratified sample of
 Figures and tables go to ``figures/`` for the default dataset and profile, and to
 ``figures/<dataset>[-<profile>]/`` otherwise (``$TACR_FIGURES`` overrides both), so a run on
 other data never overwrites the committed figures. The folder used is written to
-``outputs/figures_dir`` for ``run_all.sh``.
+``outputs/figures_dir`` (or ``$TACR_FIGURES_MARKER``) for ``run_all.sh``.
 """
 from __future__ import annotations
 
@@ -60,7 +66,29 @@ PROFILES: dict[str, Profile] = {
     "quick": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **_TUNED), seeds=2, sweep_seeds=1),
     "study": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **_TUNED), seeds=5, sweep_seeds=3),
     "paper": Profile(dict(epochs=50, n_candidates=35, pretrain_epochs=2), seeds=5, sweep_seeds=5),
+    # real data (MovieLens-100K's validation split): the study's schedule (DIN's validation AUC
+    # is flat over lr 0.001-0.005 and 30-300 steps an epoch; time-aware + uniform peaks at epochs
+    # 3-6 and falls after 7), every validation and test row scored, 3 seeds (an adversarial run
+    # costs about 5 minutes on one core here: 55 % of the rows are clicks)
+    "real": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, raw_id_init_std=1e-4,
+                         **{**_TUNED, "eval_rows": 0, "final_eval_rows": -1}), seeds=3, sweep_seeds=1),
 }
+
+
+# Real data: the profile and loader parameters a dataset runs with unless the notebook says
+# otherwise (``data_params`` given by the user are merged over these).
+DATASET_DEFAULTS: dict[str, tuple[str, dict]] = {
+    "movielens-100k": ("real", {"user_id_aux": True}),
+    "movielens-1m": ("real", {"user_id_aux": True}),
+}
+
+
+def default_profile(dataset: str = DEFAULT_DATASET) -> str:
+    """``study`` for the simulator; the dataset's entry in :data:`DATASET_DEFAULTS`, else
+    ``real``, for real data."""
+    if dataset == DEFAULT_DATASET:
+        return DEFAULT_PROFILE
+    return DATASET_DEFAULTS.get(dataset, ("real", {}))[0]
 
 
 def profile_of(name: str) -> Profile:
@@ -129,10 +157,12 @@ def _parse(text: str, name: str):
 _MEMO: dict = {}
 
 
-def load_dataset(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profile: str = DEFAULT_PROFILE) -> CTRData:
-    """The notebooks' data: the simulator takes ``profile`` as its size; real datasets take
-    ``data_dir``; ``data_params`` go to the loader. Memoised per process (one dataset kept)."""
-    params = as_dict(data_params, "data_params")
+def load_dataset(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profile: str | None = None) -> CTRData:
+    """The notebooks' data: the simulator takes ``profile`` as its size (None: the default);
+    real datasets take ``data_dir``; ``data_params`` go to the loader, over the dataset's
+    defaults (:data:`DATASET_DEFAULTS`). Memoised per process (one dataset kept)."""
+    profile = default_profile(dataset) if profile is None else profile
+    params = {**DATASET_DEFAULTS.get(dataset, ("", {}))[1], **as_dict(data_params, "data_params")}
     key = json.dumps([dataset, str(data_dir) if data_dir else None, params, profile], sort_keys=True, default=str)
     if key not in _MEMO:
         params = dict(params)
@@ -145,14 +175,15 @@ def load_dataset(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None
     return _MEMO[key]
 
 
-def figures_folder(dataset: str, profile: str) -> Path:
-    """``figures/`` for the default study, ``figures/<dataset>[-<profile>]/`` otherwise."""
+def figures_folder(dataset: str, profile: str | None = None) -> Path:
+    """``figures/`` for the default study, ``figures/<dataset>/`` for another dataset at its
+    default profile, ``figures/<dataset>-<profile>/`` otherwise."""
     if os.environ.get("TACR_FIGURES"):
         return Path(os.environ["TACR_FIGURES"])
     root = plots.repo_root() / "figures"
-    if dataset == DEFAULT_DATASET and profile == DEFAULT_PROFILE:
-        return root
-    return root / (dataset if profile == DEFAULT_PROFILE else f"{dataset}-{profile}")
+    if profile is None or profile == default_profile(dataset):
+        return root if dataset == DEFAULT_DATASET else root / dataset
+    return root / f"{dataset}-{profile}"
 
 
 # ------------------------------------------------------------------------------ the study
@@ -190,10 +221,12 @@ class Study:
                         workers=self.workers)
 
 
-def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profile: str = DEFAULT_PROFILE, seeds=None,
+def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profile: str | None = None, seeds=None,
           device: str = "auto", epochs=None, workers="auto", **overrides) -> Study:
-    """What every study notebook starts with (see the module docstring). ``seeds`` None: the
-    profile's (``range(n)``); the sweeps use the profile's first ``sweep_seeds`` of them."""
+    """What every study notebook starts with (see the module docstring). ``profile`` None: the
+    dataset's (:func:`default_profile`). ``seeds`` None: the profile's (``range(n)``); the
+    sweeps use the profile's first ``sweep_seeds`` of them."""
+    profile = default_profile(dataset) if profile is None else profile
     prof = profile_of(profile)
     seeds = as_seeds(prof.seeds if seeds is None else seeds)
     plots.setup_style()
@@ -203,7 +236,7 @@ def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profi
     base = base_config(profile, device=device, **overrides)
     folder = figures_folder(dataset, profile)
     plots.set_figures_dir(folder)
-    marker = plots.repo_root() / "outputs" / "figures_dir"
+    marker = Path(os.environ.get("TACR_FIGURES_MARKER") or plots.repo_root() / "outputs" / "figures_dir")
     try:
         atomic_write_text(marker, f"{folder.resolve()}\n")
     except OSError:

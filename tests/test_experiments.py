@@ -261,6 +261,36 @@ def test_base_config_profiles():
         base_config("nope")
 
 
+def test_dataset_defaults_profile_folder_and_marker(monkeypatch, tmp_path):
+    from tacr import study
+
+    assert study.default_profile("synthetic") == "study" and study.default_profile("movielens-100k") == "real"
+    assert study.default_profile("table") == "real"
+    real = base_config("real")
+    assert (real.epochs, real.raw_id_init_std, real.eval_rows, real.lr_d) == (6, 1e-4, 0, 0.005)
+    monkeypatch.delenv("TACR_FIGURES", raising=False)
+    root = study.plots.repo_root() / "figures"
+    assert study.figures_folder("synthetic", "study") == root == study.figures_folder("synthetic", None)
+    assert study.figures_folder("synthetic", "quick") == root / "synthetic-quick"
+    assert study.figures_folder("movielens-100k", None) == root / "movielens-100k"
+    assert study.figures_folder("movielens-100k", "real") == root / "movielens-100k"
+    assert study.figures_folder("movielens-100k", "smoke") == root / "movielens-100k-smoke"
+    calls = []
+    monkeypatch.setattr(study, "load", lambda name, **params: calls.append((name, params)) or "data")
+    study._MEMO.clear()
+    study.load_dataset("movielens-100k", data_params={"rating_threshold": 5})
+    study.load_dataset("movielens-100k", data_params='{"user_id_aux": false}')  # papermill's -p passes text
+    study._MEMO.clear()
+    assert calls == [("movielens-100k", {"user_id_aux": True, "rating_threshold": 5}),  # the user's over the defaults
+                     ("movielens-100k", {"user_id_aux": False})]
+    monkeypatch.setenv("TACR_FIGURES", str(tmp_path / "figs"))
+    monkeypatch.setenv("TACR_FIGURES_MARKER", str(tmp_path / "marker"))
+    monkeypatch.setattr(study, "load_dataset", lambda *a, **k: "data")
+    S = study.setup("movielens-100k", seeds=[0, 1])
+    assert (S.profile, S.seeds, S.sweep_seeds, S.base.raw_id_init_std) == ("real", [0, 1], [0], 1e-4)
+    assert (tmp_path / "marker").read_text().strip() == str((tmp_path / "figs").resolve())
+
+
 # --------------------------------------------------------------------------- results never overwrite config
 def test_grid_keeps_per_epoch_temperature_and_reward(mini, tmp_path):
     """The decayed temperature and the mean reward the sampler logs survive the run cache (they

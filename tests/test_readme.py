@@ -103,7 +103,40 @@ def test_python_module_command(cmd):
             assert word in r.stdout, f"{word!r} not offered by {module}: {r.stdout}"
 
 
-@pytest.mark.parametrize("code", blocks("python"), ids=lambda c: c.splitlines()[1][:50] if len(c.splitlines()) > 1 else c[:50])
+def is_cluster_recipe(code: str) -> bool:
+    """A block that needs a cluster (a Dask scheduler, SLURM): compiled and its names checked,
+    not run (the Dask path itself runs in tests/test_experiments.py on a local cluster)."""
+    return "tcp://" in code or "submitit" in code
+
+
+LOCAL_BLOCKS = [c for c in blocks("python") if not is_cluster_recipe(c)]
+CLUSTER_BLOCKS = [c for c in blocks("python") if is_cluster_recipe(c)]
+
+
+def test_readme_has_cluster_recipes():
+    assert len(CLUSTER_BLOCKS) >= 2 and LOCAL_BLOCKS
+
+
+@pytest.mark.parametrize("code", CLUSTER_BLOCKS, ids=lambda c: c.splitlines()[0][:50])
+def test_cluster_recipe(code):
+    """It parses, and every ``from tacr... import name`` and keyword it passes to run_grid exist."""
+    import inspect
+    import importlib
+
+    compile(code, "<README>", "exec")
+    for module, names in re.findall(r"^from (tacr[\w.]*) import (.+)$", code, flags=re.M):
+        mod = importlib.import_module(module)
+        for name in names.split(","):
+            assert hasattr(mod, name.strip()), f"{module}.{name.strip()} does not exist"
+    from tacr.experiments import run_grid
+    params = inspect.signature(run_grid).parameters
+    for call in re.findall(r"run_grid\((.*)\)", code):
+        for kw in re.findall(r"(\w+)=", call):
+            if kw not in ("device", "sampler"):  # keywords of base_config inside the call
+                assert kw in params, f"run_grid has no parameter {kw!r}"
+
+
+@pytest.mark.parametrize("code", LOCAL_BLOCKS, ids=lambda c: c.splitlines()[1][:50] if len(c.splitlines()) > 1 else c[:50])
 def test_python_block(code, tmp_path):
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
                        env=dict(os.environ, OMP_NUM_THREADS="1", TACR_CACHE_DIR=str(tmp_path)))

@@ -52,11 +52,27 @@ def test_no_claim_threshold_outside_the_claims_module(repo_root):
                 assert not pattern.search(line), f"{path.name}: {line.strip()}"
 
 
-def test_committed_readme_block_is_current(repo_root):
+@pytest.mark.parametrize("section", [None, "movielens-100k"])
+def test_committed_readme_block_is_current(repo_root, section):
     """The README shows what the committed figures say (rerun `python -m tacr.report --readme
-    README.md --seconds S` after regenerating figures)."""
+    README.md --seconds S [--section DATASET --figures figures/DATASET]` after regenerating
+    figures)."""
+    start, end = report.markers(section)
     text = (repo_root / "README.md").read_text()
-    block = text.split(report.START, 1)[1].split(report.END, 1)[0].strip()
-    fresh = report.results_block(repo_root / "figures")
+    fig = repo_root / "figures" / (section or "")
+    if section and not (fig / "table1_data.csv").exists():
+        assert start not in text, f"the README has a {section} block but figures/{section} holds no run"
+        pytest.skip(f"no committed run on {section}")
+    block = text.split(start, 1)[1].split(end, 1)[0].strip()
+    fresh = report.results_block(fig, section=section)
     strip = lambda s: re.sub(r" The notebooks of the run that wrote this block took .*?retrained\)\.", "", s)  # noqa: E731
     assert strip(block) == strip(fresh.strip())
+
+
+def test_named_block(tmp_path, fig):
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- RESULTS -->\nsim\n<!-- /RESULTS -->\n<!-- RESULTS ml -->\nold\n<!-- /RESULTS ml -->\n")
+    report.update_readme(readme, report.results_block(fig, section="ml"), section="ml")
+    text = readme.read_text()
+    assert "sim" in text and "old" not in text and "`./run_all.sh -p dataset ml`" in text
+    assert text.index("<!-- RESULTS ml -->") < text.index("### Results of the committed run on `ml`")

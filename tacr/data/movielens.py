@@ -224,16 +224,19 @@ def _build_1m(files, **params) -> CTRData:
 
 
 def _build_100k(files, **params) -> CTRData:
-    ratings = read_ratings_100k(files["u.data"])
-    users = read_users_100k(files["u.user"])
-    movies = read_movies_100k(files["u.item"])
+    return _code_100k(files, read_ratings_100k(files["u.data"]), read_users_100k(files["u.user"]),
+                      read_movies_100k(files["u.item"]), "grouplens", **params)
+
+
+def _code_100k(files, ratings, users, movies, layout: str, **params) -> CTRData:
+    """ML-100K's user fields coded (gender, age bucket, occupation), whichever layout was read."""
     users["gender_code"] = code_column(users["gender"], ["M", "F"])[0]
     users["age_code"] = age_bucket(users["age"].fillna(-1).to_numpy())
     codes, occ_vocab = code_column(users["occupation"])
     users["occupation_code"] = codes
     sizes = (3, len(AGE_BUCKETS) + 1, len(occ_vocab) + 1)
     data = _build("movielens-100k", files, ratings, users, movies, GENRES_100K, sizes, tuple(occ_vocab), **params)
-    data.info["raw_layout"] = "grouplens"
+    data.info["raw_layout"] = layout
     return data
 
 
@@ -282,17 +285,8 @@ def read_movies_100k_atomic(path) -> pd.DataFrame:
 
 def _build_100k_atomic(files, **params) -> CTRData:
     """ML-100K from RecBole's atomic files, through the same coding as :func:`_build_100k`."""
-    ratings = read_ratings_100k_atomic(files["ml-100k.inter"])
-    users = read_users_100k_atomic(files["ml-100k.user"])
-    movies = read_movies_100k_atomic(files["ml-100k.item"])
-    users["gender_code"] = code_column(users["gender"], ["M", "F"])[0]
-    users["age_code"] = age_bucket(users["age"].fillna(-1).to_numpy())
-    codes, occ_vocab = code_column(users["occupation"])
-    users["occupation_code"] = codes
-    sizes = (3, len(AGE_BUCKETS) + 1, len(occ_vocab) + 1)
-    data = _build("movielens-100k", files, ratings, users, movies, GENRES_100K, sizes, tuple(occ_vocab), **params)
-    data.info["raw_layout"] = "recbole-atomic"
-    return data
+    return _code_100k(files, read_ratings_100k_atomic(files["ml-100k.inter"]), read_users_100k_atomic(files["ml-100k.user"]),
+                      read_movies_100k_atomic(files["ml-100k.item"]), "recbole-atomic", **params)
 
 
 def _build(name, files, ratings, users, movies, genre_order, aux_sizes, occ_names, *, rating_threshold, L, valid_frac,
