@@ -14,7 +14,7 @@
 dataset = "synthetic"  # "synthetic", "taobao", "movielens-1m", "movielens-100k", "table"
 data_dir = None  # folder of the raw files for real data
 data_params = {}  # loader options, e.g. {"rating_threshold": 4}
-profile = "study"  # "smoke" (tests), "quick" (a 15-minute look), "study" (default), "paper"
+profile = None  # None: the dataset's default ("study" on the simulator, "real" on real data); "smoke", "quick", "paper"
 seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 device = "auto"
 

@@ -23,7 +23,7 @@
 dataset = "synthetic"
 data_dir = None
 data_params = {}
-profile = "study"  # "smoke" (tests), "quick" (a 15-minute look), "study" (the default), "paper"
+profile = None  # None: the dataset's default ("study" on the simulator, "real" on real data); "smoke", "quick", "paper"
 seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 epochs = None  # None: the profile's default
 device = "auto"
@@ -113,5 +113,5 @@ if null_world and dataset == "synthetic":
 
 # %%
 verdicts = claims.table2(per) + (claims.null_world(null_per) if null_per is not None else [])
-verdicts += claims.against_baselines(summary, base_table, "model", paper.MODEL_LABELS, S.oracle)
+verdicts += claims.against_baselines(summary, base_table, "model", paper.MODEL_LABELS, S.oracle, "Table 2, baselines")
 display(Markdown(claims.markdown(verdicts)))

@@ -28,7 +28,7 @@
 dataset = "synthetic"
 data_dir = None
 data_params = {}
-profile = "study"  # "smoke" (tests), "quick" (a 15-minute look), "study" (the default), "paper"
+profile = None  # None: the dataset's default ("study" on the simulator, "real" on real data); "smoke", "quick", "paper"
 seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 epochs = None
 device = "auto"
@@ -132,5 +132,5 @@ within
 # %%
 main = per[per["variant"] == per["sampler"]]
 verdicts = claims.table3(main) + claims.beyond_paper_samplers(per)
-verdicts += claims.against_baselines(summary, base_table, "variant", LABELS, S.oracle)
+verdicts += claims.against_baselines(summary, base_table, "variant", LABELS, S.oracle, "Table 3, baselines")
 display(Markdown(claims.markdown(verdicts)))

@@ -26,7 +26,7 @@
 dataset = "synthetic"
 data_dir = None
 data_params = {}
-profile = "study"  # "smoke" (tests), "quick" (a 15-minute look), "study" (the default), "paper"
+profile = None  # None: the dataset's default ("study" on the simulator, "real" on real data); "smoke", "quick", "paper"
 seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 epochs = None
 device = "auto"
@@ -147,7 +147,21 @@ if true_test is not None:
 decomposition = pd.Series(parts).rename("centre rule, %d buckets, mean over seeds" % n_buckets).to_frame()
 save_table(decomposition.reset_index().rename(columns={"index": "component"}), "calibration_decomposition")
 display(levels)
-decomposition
+display(decomposition)
+total, own, noise = (parts[k] for k in list(parts)[:3])
+text = (f"Against the realised test CTR the centre rule is off by {total:+.2f} % ({n_buckets} buckets, mean over seeds). "
+        f"The method itself, fitted and applied within one period, is off by {own:+.2f} %, and the realised CTR's own "
+        f"noise is ±{noise:.2f} % (1 sd), so neither explains it.")
+if true_test is not None:
+    shift, vs_true = parts["expected CTR, training vs test period (%)"], parts["error vs expected test CTR (%)"]
+    text += (f" Against the expected CTR (mean true `p_click`, no noise) the error is {vs_true:+.2f} %. The expected "
+             f"CTR of the training period is {shift:+.2f} % off the test period's: a fit on the training period "
+             f"carries that level into the test period, which accounts for about "
+             f"{min(100, max(0, 100 * shift / vs_true)) if vs_true else 0:.0f} % of the error; the rest "
+             f"({vs_true - shift:+.2f} %) is the scores themselves relating differently to the CTR in the test period "
+             "than in training (a model trained on the training weeks scores the test week's impressions with "
+             "another offset), which no fit on the training period can see either.")
+display(Markdown(text))
 
 # %% [markdown]
 # ## Values never seen in training

@@ -20,7 +20,7 @@
 dataset = "synthetic"
 data_dir = None
 data_params = {}
-profile = "study"  # "smoke" (tests), "quick" (a 15-minute look), "study" (the default), "paper"
+profile = None  # None: the dataset's default ("study" on the simulator, "real" on real data); "smoke", "quick", "paper"
 seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 epochs = None
 device = "auto"

@@ -34,6 +34,9 @@ CALIBRATION_REPRODUCED_BELOW_PCT = 0.5
 FRIEDMAN_ALPHA = 1 - LEVEL
 
 SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
+#: "A beats B" where the interval holds zero but lies wholly below the paper's effect (its
+#: RelaImpr on our baseline): an effect of the paper's size is excluded, a smaller one is not.
+BELOW_PAPER = "refuted at the paper's size"
 
 
 @dataclass
@@ -76,7 +79,9 @@ def _rule(low: float, high: float) -> str:
 def beats(runs: pd.DataFrame, key: str, a, b, source: str, claim: str, labels: dict | None = None,
           paper_table: dict | None = None, extra: dict | None = None) -> Verdict:
     """The claim "``a`` beats ``b``" (values of column ``key`` of a :func:`tacr.stats.per_run`
-    table; ``extra`` fixes other columns), judged on the paired difference."""
+    table; ``extra`` fixes other columns), judged on the paired difference: supported when its
+    95 % interval lies above zero, refuted below; when it holds zero, :data:`BELOW_PAPER` if it
+    lies below the paper's effect (``paper_table`` given), else inconclusive."""
     labels = labels or {}
     sel_a, sel_b = {key: a, **(extra or {})}, {key: b, **(extra or {})}
     p = paired(runs, sel_a, sel_b, VERDICT_METRIC)
@@ -86,6 +91,8 @@ def beats(runs: pd.DataFrame, key: str, a, b, source: str, claim: str, labels: d
         effect = paper.relaimpr_table(paper_table, b)[a] / 100 * (p.b_mean - 0.5)
     la, lb = labels.get(a, a), labels.get(b, b)
     verdict = _rule(p.low, p.high)
+    if verdict == INCONCLUSIVE and np.isfinite(effect) and effect > 0 and p.high < effect:
+        verdict = BELOW_PAPER
     ours = (f"{la} {p.a_mean:.4f} vs {lb} {p.b_mean:.4f}: {p.mean:+.4f} [{p.low:+.4f}, {p.high:+.4f}], "
             f"MDD {p.mdd:.4f}" + (f", paper's effect {effect:+.4f}" if np.isfinite(effect) else "")
             + f"; best-epoch metric {pp.mean:+.4f} [{pp.low:+.4f}, {pp.high:+.4f}] ({p.n} seeds)")
@@ -261,7 +268,7 @@ GAP_SHARE = 0.5
 
 
 def against_baselines(summary: pd.DataFrame, baselines: pd.DataFrame, key: str, labels: dict | None = None,
-                      oracle: float | None = None) -> list[Verdict]:
+                      oracle: float | None = None, source: str = "baselines") -> list[Verdict]:
     """Are the paper's models stronger than the sanity baselines (item popularity, one-hot
     logistic regression, :mod:`tacr.baselines`) on the same split, and how much of the gap
     between popularity and the simulator's oracle does the best one close? ``summary`` is a
@@ -275,13 +282,13 @@ def against_baselines(summary: pd.DataFrame, baselines: pd.DataFrame, key: str, 
     for base in ("item popularity", "one-hot logistic regression"):
         if base in b:
             ok = best["val_ci_low"] > b[base]
-            out.append(Verdict("baselines", f"the best model ({name}) beats {base}",
+            out.append(Verdict(source, f"the best model ({name}) beats {base}",
                                f"{best['val_selected_auc']:.4f} [{best['val_ci_low']:.4f}, {best['val_ci_high']:.4f}] "
                                f"vs {b[base]:.4f}", SUPPORTED if ok else (REFUTED if best["val_ci_high"] < b[base] else INCONCLUSIVE),
                                float(best["val_selected_auc"] - b[base]), seeds=int(best["seeds"])))
     if oracle is not None and "item popularity" in b:
         share = (best["val_selected_auc"] - b["item popularity"]) / (oracle - b["item popularity"])
-        out.append(Verdict("baselines", f"the best model closes at least {GAP_SHARE:.0%} of the gap from item popularity "
+        out.append(Verdict(source, f"the best model closes at least {GAP_SHARE:.0%} of the gap from item popularity "
                            "to the oracle", f"{share:.0%} of {b['item popularity']:.4f} → {oracle:.4f} ({name})",
                            SUPPORTED if share >= GAP_SHARE else REFUTED, float(share), seeds=int(best["seeds"])))
     return out

@@ -30,6 +30,19 @@ def test_beats_supported_refuted_inconclusive():
     assert v.low > 0 and v.seeds == 5 and np.isfinite(v.mdd) and "MDD" in v.ours
 
 
+def test_interval_below_the_papers_effect():
+    """Zero inside the interval: "refuted at the paper's size" when the whole interval is below
+    the paper's effect, inconclusive when it reaches it (time_aware over din: paper about +0.016
+    on a 0.70 base)."""
+    small = per_run({"time_aware": 0.0005, "din": 0.0}, noise=0.001)
+    v = claims.beats(small, "model", "time_aware", "din", "Table 2", "x", paper_table=paper.TABLE2)
+    assert v.low < 0 < v.high < v.paper_effect and v.verdict == claims.BELOW_PAPER
+    wide = per_run({"time_aware": 0.0005, "din": 0.0}, noise=0.02)
+    w = claims.beats(wide, "model", "time_aware", "din", "Table 2", "x", paper_table=paper.TABLE2)
+    assert w.low < 0 and w.high > w.paper_effect and w.verdict == claims.INCONCLUSIVE
+    assert claims.beats(small, "model", "time_aware", "din", "T", "x").verdict == claims.INCONCLUSIVE  # no paper effect
+
+
 def test_paper_effect_is_relaimpr_on_our_base():
     df = per_run({"time_aware": 0.02, "din": 0.0})
     v = claims.beats(df, "model", "time_aware", "din", "Table 2", "x", paper_table=paper.TABLE2)

@@ -188,3 +188,26 @@ def test_user_id_aux_option(name, folder, tmp_path):
     c = D.load(name, data_dir=fix, cache_dir=tmp_path, user_id_aux=True)
     assert c.info["cache"] == "written" and D.load(name, data_dir=fix, cache_dir=tmp_path).info["cache"] == "written"
     assert D.load(name, data_dir=fix, cache_dir=tmp_path, user_id_aux=True).user_aux.shape[1] == 4
+
+
+# --------------------------------------------------------------------------- a notebook on the real files
+@pytest.mark.notebooks
+def test_smoke_notebooks_on_real_files(ml100k, tmp_path, monkeypatch):
+    """Table 1's and Table 2's notebooks on the fetched files at the dataset's default loader
+    options (the user id as a field), smoke profile, DIN only (seconds): trained and scored on
+    the real test split, its tables written."""
+    from test_notebooks import ROOT, execute_in_process
+
+    for var, sub in (("TACR_CACHE_DIR", "data-cache"), ("TACR_FIGURES", "figures"), ("TACR_CACHE", "runs"),
+                     ("TACR_FIGURES_MARKER", "marker")):
+        monkeypatch.setenv(var, str(tmp_path / sub))
+    common = dict(dataset="movielens-100k", data_dir=str(ml100k), profile="smoke", seeds=[0])
+    ns = execute_in_process(ROOT / "notebooks" / "01_data.py", **common)
+    assert ns["S"].data.name == "movielens-100k" and len(ns["S"].data.test) == 8_838
+    assert "aux_user_id" in ns["S"].data.info
+    ns = execute_in_process(ROOT / "notebooks" / "02_embedding_comparison.py", **common, epochs=2, workers=1,
+                            models=["din"], sampler="uniform")
+    runs = ns["runs"]
+    assert set(runs["model"]) == {"din"} and len(runs) == 2 and runs["test_auc"].between(0.6, 0.8).all()
+    for name in ("table1_data.md", "table2_embedding.md", "table2_baselines.md"):
+        assert (tmp_path / "figures" / name).exists(), name
