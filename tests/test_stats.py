@@ -64,3 +64,21 @@ def test_paired_refuses_ambiguous_selection():
     df = pd.concat([runs_table(), runs_table().assign(lr=1)], ignore_index=True)
     with pytest.raises(ValueError, match="several runs per seed"):
         paired(df, {"model": "a"}, {"model": "b"})
+
+
+def test_papers_metric_skips_pre_training_epochs():
+    """The paper's metric (best test AUC) is taken over the game epochs only: an adversarial
+    run's pre-training epoch (game_epoch 0, uniform negatives) is never its best epoch, even
+    when its test AUC is the highest. The validation selection looks at every epoch (a
+    pre-trained D is a model one could deploy)."""
+    import pandas as pd
+
+    from tacr.stats import per_run
+
+    df = pd.DataFrame({"sampler": "rgan", "seed": 0, "epoch": [1, 2, 3], "game_epoch": [0, 1, 2],
+                       "test_auc": [0.80, 0.70, 0.72], "valid_auc": [0.81, 0.69, 0.71]})
+    r = per_run(df, by=["sampler"]).iloc[0]
+    assert (r["best_test_auc"], r["best_epoch"], r["selected_epoch"], r["val_selected_test_auc"]) == (0.72, 3, 1, 0.80)
+    assert r["game_epochs"] == 2
+    plain = per_run(df.drop(columns="game_epoch"), by=["sampler"]).iloc[0]  # no game epochs: every epoch counts
+    assert (plain["best_test_auc"], plain["best_epoch"]) == (0.80, 1)
