@@ -29,8 +29,9 @@ a field (``user_id_aux=True``), both chosen on validation in ``benchmarks/bench_
   figure folder, and a :class:`Study` whose ``run`` trains a grid on the notebook's seeds.
 
 Figures and tables go to ``figures/`` for the default dataset and profile, and to
-``figures/<dataset>[-<profile>]/`` otherwise (``$TACR_FIGURES`` overrides both), so a run on
-other data never overwrites the committed figures. The folder used is written to
+``figures/<dataset>[-<profile>][-<seeds/epochs>]/`` otherwise (``$TACR_FIGURES`` overrides
+both), so a run on other data, or with other seeds or epochs, never overwrites the committed
+figures. The folder used is written to
 ``outputs/figures_dir`` (or ``$TACR_FIGURES_MARKER``) for ``run_all.sh``.
 """
 from __future__ import annotations
@@ -175,15 +176,19 @@ def load_dataset(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None
     return _MEMO[key]
 
 
-def figures_folder(dataset: str, profile: str | None = None) -> Path:
+def figures_folder(dataset: str, profile: str | None = None, variant: str = "") -> Path:
     """``figures/`` for the default study, ``figures/<dataset>/`` for another dataset at its
-    default profile, ``figures/<dataset>-<profile>/`` otherwise."""
+    default profile, ``figures/<dataset>-<profile>/`` otherwise; a ``variant`` (seeds or epochs
+    other than the profile's, :func:`setup`) adds ``-<variant>``, so a partial run never
+    overwrites the committed figures."""
     if os.environ.get("TACR_FIGURES"):
         return Path(os.environ["TACR_FIGURES"])
     root = plots.repo_root() / "figures"
-    if profile is None or profile == default_profile(dataset):
+    parts = [] if profile is None or profile == default_profile(dataset) else [profile]
+    parts += [variant] if variant else []
+    if not parts:
         return root if dataset == DEFAULT_DATASET else root / dataset
-    return root / f"{dataset}-{profile}"
+    return root / "-".join([dataset, *parts])
 
 
 # ------------------------------------------------------------------------------ the study
@@ -234,7 +239,12 @@ def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profi
     if epochs is not None:
         overrides["epochs"] = int(epochs)
     base = base_config(profile, device=device, **overrides)
-    folder = figures_folder(dataset, profile)
+    variant = []
+    if seeds != as_seeds(prof.seeds):
+        variant.append("seeds" + "-".join(map(str, seeds)))
+    if base.epochs != base_config(profile).epochs:
+        variant.append(f"epochs{base.epochs}")
+    folder = figures_folder(dataset, profile, "-".join(variant))
     plots.set_figures_dir(folder)
     marker = Path(os.environ.get("TACR_FIGURES_MARKER") or plots.repo_root() / "outputs" / "figures_dir")
     try:

@@ -275,6 +275,8 @@ def test_dataset_defaults_profile_folder_and_marker(monkeypatch, tmp_path):
     assert study.figures_folder("movielens-100k", None) == root / "movielens-100k"
     assert study.figures_folder("movielens-100k", "real") == root / "movielens-100k"
     assert study.figures_folder("movielens-100k", "smoke") == root / "movielens-100k-smoke"
+    assert study.figures_folder("synthetic", "study", "seeds0-1") == root / "synthetic-seeds0-1"
+    assert study.figures_folder("movielens-100k", "smoke", "epochs3") == root / "movielens-100k-smoke-epochs3"
     calls = []
     monkeypatch.setattr(study, "load", lambda name, **params: calls.append((name, params)) or "data")
     study._MEMO.clear()
@@ -289,6 +291,11 @@ def test_dataset_defaults_profile_folder_and_marker(monkeypatch, tmp_path):
     S = study.setup("movielens-100k", seeds=[0, 1])
     assert (S.profile, S.seeds, S.sweep_seeds, S.base.raw_id_init_std) == ("real", [0, 1], [0], 1e-4)
     assert (tmp_path / "marker").read_text().strip() == str((tmp_path / "figs").resolve())
+    monkeypatch.delenv("TACR_FIGURES")  # the README's `--only 03 -p seeds '[0, 1]'` keeps off figures/
+    assert study.setup("synthetic", seeds="[0, 1]").figures == root / "synthetic-seeds0-1"
+    assert study.setup("synthetic", seeds="[0, 1, 2, 3, 4]").figures == root  # the profile's own seeds
+    assert study.setup("movielens-100k", epochs=3).figures == root / "movielens-100k-epochs3"
+    assert (tmp_path / "marker").read_text().strip() == str(root / "movielens-100k-epochs3")
 
 
 # --------------------------------------------------------------------------- results never overwrite config
