@@ -28,6 +28,7 @@ def markers(section: str | None = None) -> tuple[str, str]:
     """The README markers of the default run's block, or of a named block (a real dataset's)."""
     return (START, END) if not section else (f"<!-- RESULTS {section} -->", f"<!-- /RESULTS {section} -->")
 
+
 def _oracle(fig: Path) -> float | None:
     """The simulator's oracle test AUC from Table 1's CSV (None for real data)."""
     path = fig / "table1_data.csv"
@@ -50,7 +51,7 @@ def _table3(runs: pd.DataFrame, fig: Path) -> list[claims.Verdict]:
     """As notebook 03: the paper's rows by sampler, the rows beyond the paper by variant."""
     if "variant" not in runs:
         return claims.table3(runs)
-    labels = {**paper.SAMPLER_LABELS, "rgan_cosine": "rGAN, cosine policy", "rgan_joint": "rGAN, joint steps"}
+    labels = {**paper.SAMPLER_LABELS, **claims.BEYOND_LABELS}
     return (claims.table3(runs[runs["variant"] == runs["sampler"]]) + claims.beyond_paper_samplers(runs)
             + _baselines(fig, runs, "table3_baselines", "variant", labels, "Table 3, baselines"))
 

@@ -111,3 +111,19 @@ def test_markdown_lists_every_verdict():
     df = per_run({"time_aware": 0.02, "din": 0.0})
     text = claims.markdown(claims.table2(df))
     assert text.count("\n| Table 2 |") == 2
+
+
+def test_oracle_gap_judged_on_the_interval():
+    """The best model "closes half the gap from item popularity to the oracle" only when the low
+    end of its interval does; refuted when the high end does not; inconclusive between."""
+    base = pd.DataFrame({"baseline": ["item popularity"], "test AUC": [0.60]})
+
+    def gap(mean, low, high):
+        summary = pd.DataFrame({"model": ["m"], "seeds": [5], "val_selected_auc": [mean], "val_ci_low": [low],
+                                "val_ci_high": [high]})
+        return claims.against_baselines(summary, base, "model", oracle=0.80)[-1]
+
+    v = gap(0.72, 0.71, 0.73)  # shares 60 % [55 %, 65 %]
+    assert v.verdict == claims.SUPPORTED and (v.diff, v.low, v.high) == pytest.approx((0.60, 0.55, 0.65))
+    assert gap(0.70, 0.69, 0.72).verdict == claims.INCONCLUSIVE  # [45 %, 60 %]
+    assert gap(0.68, 0.67, 0.69).verdict == claims.REFUTED  # [35 %, 45 %]
