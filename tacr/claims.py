@@ -321,13 +321,15 @@ def policy_near_uniform(epochs: pd.DataFrame, temperature: float = paper.BEST_TE
 
 #: Table 3's rGAN variants beyond the paper (keyed by ``variant``).
 BEYOND_LABELS = {"rgan_cosine": "rGAN, cosine policy", "rgan_joint": "rGAN, joint steps"}
+#: Every Table 3 row's label, the paper's samplers and the variants beyond the paper.
+VARIANT_LABELS = {**paper.SAMPLER_LABELS, **BEYOND_LABELS}
 
 
 def beyond_paper_samplers(runs: pd.DataFrame) -> list[Verdict]:
     """The two rGAN variants beyond the paper (keyed by ``variant``): does a sharp (cosine)
     policy beat uniform sampling and the paper's rGAN, and does rGAN beat uniform once D gets as
     many updates (Algorithm 1's joint steps)?"""
-    labels = {**paper.SAMPLER_LABELS, **BEYOND_LABELS}
+    labels = VARIANT_LABELS
     have = set(runs["variant"])
     out = []
     for a, b, text in (("rgan_cosine", "uniform", "(beyond) a sharp cosine policy beats uniform sampling"),

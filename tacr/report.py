@@ -51,9 +51,8 @@ def _table3(runs: pd.DataFrame, fig: Path) -> list[claims.Verdict]:
     """As notebook 03: the paper's rows by sampler, the rows beyond the paper by variant."""
     if "variant" not in runs:
         return claims.table3(runs)
-    labels = {**paper.SAMPLER_LABELS, **claims.BEYOND_LABELS}
     return (claims.table3(runs[runs["variant"] == runs["sampler"]]) + claims.beyond_paper_samplers(runs)
-            + _baselines(fig, runs, "table3_baselines", "variant", labels, "Table 3, baselines"))
+            + _baselines(fig, runs, "table3_baselines", "variant", claims.VARIANT_LABELS, "Table 3, baselines"))
 
 
 def _sharp(runs: pd.DataFrame, fig: Path) -> list[claims.Verdict]:

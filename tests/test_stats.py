@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats as st
 
-from tacr.stats import min_detectable, paired, t_interval
+from tacr.stats import min_detectable, paired, per_run, t_interval
 
 
 def test_t_interval_matches_scipy():
@@ -71,10 +71,6 @@ def test_papers_metric_skips_pre_training_epochs():
     run's pre-training epoch (game_epoch 0, uniform negatives) is never its best epoch, even
     when its test AUC is the highest. The validation selection looks at every epoch (a
     pre-trained D is a model one could deploy)."""
-    import pandas as pd
-
-    from tacr.stats import per_run
-
     df = pd.DataFrame({"sampler": "rgan", "seed": 0, "epoch": [1, 2, 3], "game_epoch": [0, 1, 2],
                        "test_auc": [0.80, 0.70, 0.72], "valid_auc": [0.81, 0.69, 0.71]})
     r = per_run(df, by=["sampler"]).iloc[0]
