@@ -114,7 +114,9 @@ trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
 mkdir -p "$ROOT/figures"
-rm -f "$ROOT/outputs/figures_dir"  # the notebooks write the folder they used (tacr.study)
+# the notebooks write the folder they used (tacr.study) to this run's own marker, so a test suite
+# or another run_all.sh going at the same time cannot redirect this run's results block
+export TACR_FIGURES_MARKER="$PLAN_DIR/figures_dir"
 start=$(date +%s)
 for i in "${!NAMES[@]}"; do
   name=${NAMES[$i]} src=${SOURCES[$i]} params=${PARAMS[$i]}
@@ -144,8 +146,8 @@ elapsed=$(( $(date +%s) - start ))
 
 if [ -n "${TACR_FIGURES:-}" ]; then
   FIG=$TACR_FIGURES
-elif [ -s "$ROOT/outputs/figures_dir" ]; then
-  FIG=$(head -n 1 "$ROOT/outputs/figures_dir")
+elif [ -s "$TACR_FIGURES_MARKER" ]; then
+  FIG=$(head -n 1 "$TACR_FIGURES_MARKER")
 else
   FIG="$ROOT/figures"
 fi

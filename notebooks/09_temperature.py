@@ -26,7 +26,7 @@ epochs = None
 device = "auto"
 workers = "auto"  # parallel training processes on CPU ("auto": one per core)
 model = "time_aware"
-temperatures = [0.0, 1.0, 3.0, 10.0, 20.0, 30.0]  # the paper's policy; 0 = greedy
+temperatures = [0.0, 1.0, 3.0, 10.0, 20.0, 30.0]  # the paper's policy (T 0: greedy)
 cosine_temperatures = [0.1, 0.3, 1.0]  # beyond the paper (0.1 is Table 3's extra row)
 
 # %%

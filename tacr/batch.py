@@ -44,25 +44,32 @@ class DeviceData:
         self.splits = {name: DeviceSplit(s, self) for name, s in data.splits.items()}
         self._counts = None
 
-    def training_counts(self) -> dict:
+    def training_counts(self, chunk_rows: int = 1 << 20) -> dict:
         """How often each item id, category, time-feature value and aux code occurs in the
         training split (targets and real history positions; aux codes per training row), for
-        :meth:`tacr.models.CTRModel.set_training_counts`. Computed once."""
+        :meth:`tacr.models.CTRModel.set_training_counts`. Computed once, ``chunk_rows`` training
+        rows at a time (integer counts: exact whatever the chunking; at the paper's scale the
+        history positions of all rows at once, with their time features, would take ~10 GB)."""
         if self._counts is None:
-            tr = self.splits["train"]
-            real = torch.arange(tr.hist_item.shape[1], device=self.device) < tr.hist_len.unsqueeze(1)  # (N, L)
-            items = torch.cat([tr.item, tr.hist_item[real]])
-            times = torch.cat([tr.time, tr.hist_time[real]])
-            tf = self.time_features(times)  # (M, 4)
-            n_items = self.spec.n_items
-            aux = self.user_aux[tr.user]  # (N, F)
-            offsets = torch.tensor((0,) + tuple(self.spec.aux_sizes[:-1]), device=self.device, dtype=torch.int64).cumsum(0)
-            self._counts = {
-                "item": torch.bincount(items, minlength=n_items).float(),
-                "category": torch.bincount(self.category[items], minlength=self.spec.n_categories).float(),
-                "time": [torch.bincount(tf[:, k], minlength=size).float() for k, size in enumerate(self.spec.time_sizes)],
-                "aux": torch.bincount((aux + offsets).reshape(-1), minlength=sum(self.spec.aux_sizes)).float(),
-            }
+            tr, spec = self.splits["train"], self.spec
+            zeros = lambda n: torch.zeros(n, dtype=torch.int64, device=self.device)  # noqa: E731
+            counts = {"item": zeros(spec.n_items), "category": zeros(spec.n_categories),
+                      "time": [zeros(n) for n in spec.time_sizes], "aux": zeros(sum(spec.aux_sizes))}
+            offsets = torch.tensor((0,) + tuple(spec.aux_sizes[:-1]), device=self.device, dtype=torch.int64).cumsum(0)
+            positions = torch.arange(tr.hist_item.shape[1], device=self.device)  # (L,)
+            for lo in range(0, len(tr.item), chunk_rows):
+                rows = slice(lo, lo + chunk_rows)
+                real = positions < tr.hist_len[rows].unsqueeze(1)  # (n, L)
+                items = torch.cat([tr.item[rows], tr.hist_item[rows][real]])  # (m,)
+                tf = self.time_features(torch.cat([tr.time[rows], tr.hist_time[rows][real]]))  # (m, 4)
+                aux = self.user_aux[tr.user[rows]]  # (n, F)
+                counts["item"] += torch.bincount(items, minlength=spec.n_items)
+                counts["category"] += torch.bincount(self.category[items], minlength=spec.n_categories)
+                for k, size in enumerate(spec.time_sizes):
+                    counts["time"][k] += torch.bincount(tf[:, k], minlength=size)
+                counts["aux"] += torch.bincount((aux + offsets).reshape(-1), minlength=sum(spec.aux_sizes))
+            self._counts = {"item": counts["item"].float(), "category": counts["category"].float(),
+                            "time": [c.float() for c in counts["time"]], "aux": counts["aux"].float()}
         return self._counts
 
     def time_features(self, t: torch.Tensor) -> torch.Tensor:

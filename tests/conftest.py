@@ -8,6 +8,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _private_figures_marker(tmp_path, monkeypatch):
+    """Notebooks run by a test record their figure folder in the test's own marker file, never
+    in the repository's ``outputs/figures_dir`` (a ``./run_all.sh`` may be running beside)."""
+    monkeypatch.setenv("TACR_FIGURES_MARKER", str(tmp_path / "figures_dir"))
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT

@@ -430,11 +430,13 @@ def test_unseen_values_take_the_mean_of_the_seen_rows():
     assert layer.counts is None
 
 
-def test_training_counts_match_numpy(smoke_data):
+@pytest.mark.parametrize("chunk_rows", [1 << 20, 1_000, 7])
+def test_training_counts_match_numpy(smoke_data, chunk_rows):
+    """Exact counts whatever the chunking (one chunk, many, more than the rows of a step)."""
     from tacr.data.history import time_features
 
     dd = DeviceData(smoke_data, "cpu")
-    c = dd.training_counts()
+    c = dd.training_counts(chunk_rows=chunk_rows)
     tr = smoke_data.train
     real = np.arange(tr.L)[None, :] < tr.hist_len[:, None]
     items = np.concatenate([tr.item, tr.hist_item[real]])
@@ -446,6 +448,9 @@ def test_training_counts_match_numpy(smoke_data):
     for k, size in enumerate(smoke_data.spec.time_sizes):
         np.testing.assert_array_equal(c["time"][k].numpy(), np.bincount(tf[:, k], minlength=size))
     assert (c["time"][1] > 0).all()  # every weekday is in the simulator's training window
+    aux = smoke_data.user_aux[tr.user] + np.cumsum((0,) + tuple(smoke_data.spec.aux_sizes[:-1]))
+    np.testing.assert_array_equal(c["aux"].numpy(), np.bincount(aux.reshape(-1), minlength=sum(smoke_data.spec.aux_sizes)))
+    assert all(v.dtype == torch.float32 for v in [c["item"], c["category"], c["aux"], *c["time"]])
 
 
 def test_seed_init_pairs_shared_submodules(smoke_data):

@@ -57,6 +57,23 @@ def test_every_notebook_is_tested():
     assert [p.stem for p in NOTEBOOKS] == sorted(EXPECTED)
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_reads_every_parameter(path):
+    """papermill's own parser (``papermill --help-notebook``) sees every name of the parameters
+    cell: a comment it cannot parse (e.g. one with ``=`` in it) hides the parameter's help and
+    makes papermill warn on every run."""
+    import ast
+
+    import jupytext
+    from papermill.translators import PythonTranslator
+
+    cell = next(c for c in jupytext.read(path).cells if "parameters" in c.metadata.get("tags", []))
+    names = [t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+             for t in node.targets if isinstance(t, ast.Name)]
+    assert names, f"{path.name}: empty parameters cell"
+    assert [p.name for p in PythonTranslator.inspect(cell)] == names
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_on_smoke(path, notebook_env, tmp_path):

@@ -39,6 +39,16 @@ Algorithm 1 lives here, whole (:class:`Adversarial`: ``start_epoch`` and ``step`
 
 The trainer (:func:`tacr.train.run`) only loops over epochs and steps and calls ``step``; D's
 update itself is the trainer's :class:`~tacr.train.Critic`.
+
+Memory: G's update back-propagates through G's pass over all B x (C + 1) rows. Above
+:data:`MAX_GRAD_ROWS` rows (the paper's batch: 4,317 x 36 = 155K rows of mostly distinct
+histories, a ~7 GB autograd graph on CPU) the G step runs chunk by chunk over the positives, at
+most that many rows a chunk: G's policy pass, the draws (chunk-invariant: one generator, rows in
+order), D's reward and the backward pass of the chunk's share of the loss, whose graph is freed
+before the next chunk. The loss is a sum over positives, so the gradient is the same up to float
+summation order. The joint schedule, whose D update sits between the draws and the reward, draws
+from a pass without gradient first and then recomputes the policy chunk by chunk. Every profile
+the study runs (at most 54K rows a pass) stays on the one-pass path, bit for bit.
 """
 from __future__ import annotations
 
@@ -54,6 +64,8 @@ from ..metrics import kendall_tau_rows
 from .base import GroupIndex, Sampler
 
 REWARDS = ("score", "penalty", "both")
+#: Rows (positives and candidates) of G's largest differentiable pass; larger updates are chunked.
+MAX_GRAD_ROWS = 65_536
 POLICY_COLUMNS = ("policy_entropy", "policy_effective_candidates", "policy_kl_uniform", "policy_tv_uniform",
                   "policy_max_min_ratio", "policy_pos_norm", "policy_cand_norm")
 
@@ -136,6 +148,7 @@ class Adversarial(Sampler):
         self._step = 0  # step within the epoch: decides D or G
         self._g_steps = 0
         self._stats: dict[str, list] = {}
+        self.max_grad_rows = MAX_GRAD_ROWS
 
     # -- candidates -------------------------------------------------------------------------
     def candidates(self, pos: Batch) -> Batch:
@@ -181,8 +194,9 @@ class Adversarial(Sampler):
         self._step += 1
 
     # -- the policy -------------------------------------------------------------------------
-    def _policy(self, pos: Batch, cand: Batch) -> torch.Tensor:
-        """Log-probabilities (B, C) of Eq. (16) under G (differentiable)."""
+    def _policy_parts(self, pos: Batch, cand: Batch):
+        """Eq. (16) under G (differentiable): log-probabilities (B, C) with G's embeddings of the
+        positives (B, D) and candidates (B, C, D)."""
         B, C = len(pos), self.config.n_candidates
         e_s = self.G(pos.cat(cand)).e_s  # (B + B*C, D): one batched pass over positives and candidates
         e_pos, e_cand = e_s[:B], e_s[B:].view(B, C, -1)  # (B, D), (B, C, D)
@@ -191,8 +205,19 @@ class Adversarial(Sampler):
             logp = policy_logits(e_pos, e_cand, self.temperature, kind).log_softmax(dim=1)
         else:
             logp = torch.log(_greedy(e_pos, e_cand, kind).clamp_min(1e-30))
+        return logp, e_pos, e_cand
+
+    def _policy(self, pos: Batch, cand: Batch) -> torch.Tensor:
+        """Log-probabilities (B, C) of Eq. (16) under G (differentiable); logs the diagnostics."""
+        logp, e_pos, e_cand = self._policy_parts(pos, cand)
         self._log(**policy_diagnostics(logp, e_pos, e_cand))
         return logp
+
+    def _chunks(self, B: int) -> list[slice]:
+        """Positives per differentiable pass of G: one slice, or chunks of at most
+        ``max_grad_rows`` rows (see the module docstring)."""
+        per = max(1, self.max_grad_rows // (self.config.n_candidates + 1))
+        return [slice(0, B)] if B <= per else [slice(a, min(a + per, B)) for a in range(0, B, per)]
 
     def _draw(self, logp: torch.Tensor) -> torch.Tensor:
         """K = 1 index per positive from the policy, (B,)."""
@@ -217,6 +242,8 @@ class Adversarial(Sampler):
     def g_step(self, pos: Batch) -> float:
         """One REINFORCE update of G (Eq. 15) on fresh candidates; returns the G loss."""
         cand = self.candidates(pos)
+        if len(self._chunks(len(pos))) > 1:
+            return self._reinforce(pos, cand)  # policy, draws and gradient chunk by chunk
         logp = self._policy(pos, cand)  # (B, C)
         k = self._draw(logp)  # (B,)
         return self._reinforce(pos, cand, logp, k)
@@ -225,31 +252,63 @@ class Adversarial(Sampler):
         """Algorithm 1, lines 5-9, to the letter: one draw from G's policy; D's hinge update on
         it (line 7); then G's REINFORCE update with the updated D's reward (lines 8-9)."""
         cand = self.candidates(pos)
-        logp = self._policy(pos, cand)  # (B, C), differentiable for G's update below
+        chunked = len(self._chunks(len(pos))) > 1
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not chunked):
+            logp = self._policy(pos, cand)  # (B, C), differentiable for G's update below (one pass)
         k = self._draw(logp)  # (B,)
         self.critic.pairwise(pos, cand.take(torch.arange(len(pos), device=self.device) * self.config.n_candidates + k))
-        return self._reinforce(pos, cand, logp, k)
+        return self._reinforce(pos, cand, None if chunked else logp, k)
 
-    def _reinforce(self, pos: Batch, cand: Batch, logp: torch.Tensor, k: torch.Tensor) -> float:
+    def _reinforce(self, pos: Batch, cand: Batch, logp: torch.Tensor | None = None, k: torch.Tensor | None = None) -> float:
         """Eq. (12)-(15) with K = 1: D's reward (Eq. 13) of the drawn candidates ``k``, the
-        baseline of the previous batch, and G's update; returns the G loss."""
+        baseline of the previous batch, and G's update; returns the G loss.
+
+        With ``logp`` (differentiable, (B, C)) the update is one pass. Without it, G's policy is
+        evaluated chunk by chunk (:meth:`_chunks`), drawing ``k`` there unless given, and each
+        chunk's share of the loss is back-propagated before the next chunk's pass."""
         B, C = len(pos), self.config.n_candidates
-        chosen = cand.take(torch.arange(B, device=self.device) * C + k)
-        with torch.no_grad():
-            pos_out, chosen_out = self.D(pos.cat(chosen)).split([B, B])
-            r = self.reward(pos_out, chosen_out)  # (B,)
-        advantage = r - self.baseline
-        loss = -(logp.gather(1, k[:, None]).squeeze(1) * advantage).mean()
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"{self.name}: non-finite generator loss")
+        chunks = [slice(0, B)] if logp is not None else self._chunks(B)
         self.opt_g.zero_grad(set_to_none=True)
-        if loss.requires_grad:  # T = 0: the greedy (deterministic) policy has no REINFORCE gradient
-            loss.backward()
+        losses, rewards, pos_outs, policy, stepped = [], [], [], [], False
+        for sl in chunks:
+            if logp is not None:
+                p, c, lp, kk = pos, cand, logp, k
+            else:
+                p = pos.take(torch.arange(sl.start, sl.stop, device=self.device))
+                c = cand.take(torch.arange(sl.start * C, sl.stop * C, device=self.device))
+                lp, e_pos, e_cand = self._policy_parts(p, c)
+                if k is None:
+                    kk = self._draw(lp)  # draws are chunk-invariant: one generator, rows in order
+                    policy.append((lp.detach(), e_pos.detach(), e_cand.detach()))
+                else:
+                    kk = k[sl]
+            n = len(p)
+            chosen = c.take(torch.arange(n, device=self.device) * C + kk)
+            with torch.no_grad():
+                pos_out, chosen_out = self.D(p.cat(chosen)).split([n, n])
+                r = self.reward(pos_out, chosen_out)  # (n,)
+            picked = lp.gather(1, kk[:, None]).squeeze(1) * (r - self.baseline)  # (n,)
+            loss = -picked.mean() if len(chunks) == 1 else -picked.sum() / B
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{self.name}: non-finite generator loss")
+            if loss.requires_grad:  # T = 0: the greedy (deterministic) policy has no REINFORCE gradient
+                loss.backward()
+                stepped = True
+            losses.append(loss.item())
+            rewards.append(r)
+            pos_outs.append(pos_out)
+        if stepped:
             self.opt_g.step()
+        if policy:
+            self._log(**policy_diagnostics(*(torch.cat(parts) for parts in zip(*policy))))
+        r = torch.cat(rewards) if len(rewards) > 1 else rewards[0]
+        loss = sum(losses)
         self.baseline = float(r.mean())
-        self._log(g_loss=loss.item(), mean_reward=float(r.mean()))
-        self._kendall(pos, cand, pos_out)
-        return loss.item()
+        self._log(g_loss=loss, mean_reward=float(r.mean()))
+        if len(pos_outs) > 1:
+            pos_outs = [type(pos_out)(*(torch.cat([getattr(o, f) for o in pos_outs]) for f in ("score", "e_i", "e_h", "e_s")))]
+        self._kendall(pos, cand, pos_outs[0])
+        return loss
 
     def pretrain_step(self, pos: Batch) -> float:
         """Algorithm 1, line 1: G learns as a discriminator (hinge, Eq. 8) on uniform negatives."""
