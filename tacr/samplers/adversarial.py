@@ -301,7 +301,7 @@ class Adversarial(Sampler):
             self.opt_g.step()
         if policy:
             self._log(**policy_diagnostics(*(torch.cat(parts) for parts in zip(*policy))))
-        r = torch.cat(rewards) if len(rewards) > 1 else rewards[0]
+        r = torch.cat(rewards)  # (B,)
         loss = sum(losses)
         self.baseline = float(r.mean())
         self._log(g_loss=loss, mean_reward=float(r.mean()))
