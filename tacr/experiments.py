@@ -219,7 +219,7 @@ def load_model(config: TrainConfig, data: CTRData, cache: str | Path | None = No
     if not path.exists():
         raise FileNotFoundError(f"no cached run for {config} on {data.name}; train it with run_grid first")
     dd = _device_data(data, device)
-    model = models.build(config.model, data.spec, raw_id_init_std=config.raw_id_init_std)
+    model = models.build(config.model, data.spec, **config.model_overrides())
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     model = model.to(dd.device).eval()
     model.set_training_counts(dd.training_counts())

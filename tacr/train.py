@@ -54,6 +54,7 @@ class TrainConfig(SamplerConfig):
 
     model: str = "time_aware"  # time_aware, gru, din, gru_attention
     raw_id_init_std: float | None = None  # init std of a learned item-id embedding (data without raw features)
+    gru_kernel: str | None = None  # "packed" (None: nn.GRU) or "fused" (tacr's CPU GRU, same math; tacr.models.gru)
     sampler: str = "rgan"  # lr, under, user_fixed, uniform, irgan, irgan_pp, rgan
     epochs: int = 10
     steps_per_epoch: int = 30
@@ -77,10 +78,16 @@ class TrainConfig(SamplerConfig):
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         if self.pretrain_epochs < 0 or self.d_steps_per_g < 1:
             raise ValueError("pretrain_epochs must be >= 0 and d_steps_per_g >= 1")
+        if self.gru_kernel is not None and self.gru_kernel not in models_mod.GRU_KERNELS:
+            raise ValueError(f"unknown gru_kernel {self.gru_kernel!r}; choose from {models_mod.GRU_KERNELS}")
         if self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
         if self.eval_rows < 0 or self.final_eval_rows < -1:
             raise ValueError(f"eval_rows must be >= 0 and final_eval_rows >= -1, got {self.eval_rows}, {self.final_eval_rows}")
+
+    def model_overrides(self) -> dict:
+        """The :class:`tacr.models.ModelConfig` fields this run sets (those left at None are not)."""
+        return {k: v for k, v in (("raw_id_init_std", self.raw_id_init_std), ("gru_kernel", self.gru_kernel)) if v is not None}
 
     def key_fields(self) -> dict:
         """The fields that change results (device and evaluation batch size do not). Fields
@@ -166,7 +173,7 @@ def _model(config: TrainConfig, dd: DeviceData, seed: int):
     """A model of the run: each submodule initialised from (seed, its name), so runs of two
     architectures share the initialisation where they share a submodule; values never seen in
     training enter as the mean of the seen ones (:mod:`tacr.models.embedding`)."""
-    model = models_mod.seed_init(models_mod.build(config.model, dd.spec, raw_id_init_std=config.raw_id_init_std), seed)
+    model = models_mod.seed_init(models_mod.build(config.model, dd.spec, **config.model_overrides()), seed)
     model = model.to(dd.device)
     model.set_training_counts(dd.training_counts())
     return model

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -13,8 +14,9 @@ import torch.nn.functional as F
 
 from tacr.batch import DeviceData
 from tacr.data.schema import Items, assemble
-from tacr.models import (MODEL_NAMES, MultiOneHotLinear, OneHotLinear, build, count_parameters,
-                         TimeAwareAttention, relative_time_encoding)
+from tacr.models import (GRU_KERNELS, MODEL_NAMES, ModelConfig, MultiOneHotLinear, OneHotLinear, build,
+                         count_parameters, run_gru, seed_init, TimeAwareAttention, relative_time_encoding)
+from tacr.train import TrainConfig
 
 DAY = 86400
 AUX = (3, 8)
@@ -467,3 +469,107 @@ def test_seed_init_pairs_shared_submodules(smoke_data):
         assert torch.equal(v, again.state_dict()[k]), k
     other = seed_init(build("time_aware", smoke_data.spec), 4)
     assert not torch.equal(ta.state_dict()["gru.weight_hh_l0"], other.state_dict()["gru.weight_hh_l0"])
+
+
+# ------------------------------------------------------------------------- Eq. (2): the two GRU kernels
+def random_histories(U=23, L=7, d=5, seed=0, dtype=torch.float64):
+    """Random inputs with every length 0..L (padding holds random values: it must not matter)."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(U, L, d, generator=g, dtype=dtype)
+    lengths = (torch.arange(U) % (L + 1))[torch.randperm(U, generator=g)]
+    return x, lengths
+
+
+def random_gru(d=5, H=6, layers=2, seed=0, dtype=torch.float64):
+    torch.manual_seed(seed)
+    return nn.GRU(d, H, num_layers=layers, batch_first=True).to(dtype)
+
+
+def fused_with(net: nn.GRU, weights: dict, x, lengths):
+    """The fused kernel with ``net``'s weights replaced by ``weights`` (name -> tensor)."""
+    view = SimpleNamespace(**{a: getattr(net, a) for a in ("hidden_size", "num_layers", "bidirectional", "bias",
+                                                           "batch_first", "proj_size")}, **weights)
+    return run_gru(view, x, lengths, "fused")
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_fused_gru_states_match_numpy_and_packed(layers):
+    x, lengths = random_histories()
+    net = random_gru(layers=layers)
+    with torch.no_grad():
+        fused = run_gru(net, x, lengths, "fused").numpy()
+        packed = run_gru(net, x, lengths, "packed").numpy()
+    ref = np_gru(net, x.numpy())  # every position: the GRU is causal, so real prefixes are exact
+    real = (np.arange(x.shape[1])[None] < lengths.numpy()[:, None])[..., None]
+    np.testing.assert_allclose(fused, np.where(real, ref, 0.0), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(fused, packed, atol=1e-12, rtol=0)
+    assert (fused[~real[..., 0]] == 0).all()
+
+
+def test_fused_gru_backward_matches_finite_differences():
+    """The hand-written backward against float64 central differences, inputs and all weights."""
+    x, lengths = random_histories(U=9, L=4, d=3)
+    net = random_gru(d=3, H=4)
+    names = [n for n, _ in net.named_parameters()]
+    inputs = (x.requires_grad_(True), *(p.detach().clone().requires_grad_(True) for p in net.parameters()))
+    assert torch.autograd.gradcheck(lambda x, *ws: fused_with(net, dict(zip(names, ws)), x, lengths), inputs,
+                                    eps=1e-6, atol=1e-7, rtol=1e-5)
+
+
+def test_fused_gru_gradients_match_packed_in_float32():
+    x, lengths = random_histories(U=300, L=10, d=90, dtype=torch.float32)
+    net = random_gru(d=90, H=90, dtype=torch.float32)
+    target = torch.randn(300, 10, 90, generator=torch.Generator().manual_seed(1))
+    grads = {}
+    for kernel in GRU_KERNELS:
+        xi = x.clone().requires_grad_(True)
+        net.zero_grad()
+        (run_gru(net, xi, lengths, kernel) * target).sum().backward()
+        grads[kernel] = [xi.grad] + [p.grad.clone() for p in net.parameters()]
+    for a, b in zip(grads["packed"], grads["fused"]):
+        torch.testing.assert_close(b, a, rtol=0, atol=2e-5 * float(a.abs().max()))
+
+
+def test_fused_gru_empty_and_short_batches():
+    net = random_gru()
+    x, _ = random_histories(U=4, L=5)
+    with torch.no_grad():
+        assert torch.equal(run_gru(net, x, torch.zeros(4, dtype=torch.int64), "fused"), torch.zeros(4, 5, 6, dtype=x.dtype))
+        short = torch.tensor([2, 0, 1, 2])  # longest 2 < L = 5: steps 2-4 are 0
+        out = run_gru(net, x, short, "fused")
+        assert out.shape == (4, 5, 6) and (out[:, 2:] == 0).all() and (out[1] == 0).all()
+        torch.testing.assert_close(out, run_gru(net, x, short, "packed"), atol=1e-12, rtol=0)
+
+
+def test_unknown_gru_kernel_is_refused():
+    x, lengths = random_histories()
+    with pytest.raises(ValueError, match="unknown GRU kernel"):
+        run_gru(random_gru(), x, lengths, "cudnn")
+    with pytest.raises(ValueError, match="gru_kernel"):
+        ModelConfig(gru_kernel="cudnn")
+    with pytest.raises(ValueError, match="gru_kernel"):
+        TrainConfig(gru_kernel="cudnn")
+    with pytest.raises(ValueError, match="unidirectional"):
+        run_gru(nn.GRU(5, 6, batch_first=True, bidirectional=True).double(), x, lengths, "fused")
+
+
+@pytest.mark.parametrize("name", ["time_aware", "gru", "gru_attention"])
+def test_models_agree_under_either_gru_kernel(name, data, dev):
+    batch = train_batch(dev, 300)
+    ref = seed_init(build(name, data.spec), 4)
+    fused = seed_init(build(name, data.spec, gru_kernel="fused"), 4)
+    assert all(torch.equal(a, b) for a, b in zip(ref.state_dict().values(), fused.state_dict().values()))
+    out_r, out_f = ref(batch), fused(batch)
+    torch.testing.assert_close(out_f.score, out_r.score, atol=1e-5, rtol=0)
+    out_r.score.sum().backward()
+    out_f.score.sum().backward()
+    for (n, p), q in zip(ref.named_parameters(), fused.parameters()):  # 1e-8: float32 noise where a gradient
+        # cancels (W_i's is ~5e-5, a sum of terms ~1e-2)
+        torch.testing.assert_close(q.grad, p.grad, rtol=0, atol=1e-5 * float(p.grad.abs().max()) + 1e-8, msg=n)
+
+
+def test_train_config_gives_the_kernel_to_the_model():
+    cfg = TrainConfig(gru_kernel="fused", raw_id_init_std=1e-3)
+    assert cfg.model_overrides() == {"raw_id_init_std": 1e-3, "gru_kernel": "fused"}
+    assert cfg.key_fields()["gru_kernel"] == "fused"
+    assert "gru_kernel" not in TrainConfig().key_fields() and TrainConfig().model_overrides() == {}

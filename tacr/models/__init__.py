@@ -4,7 +4,8 @@
   auxiliary embedding.
 * :mod:`.attention` — relative time embedding Eq. (3), time-aware attention Eq. (4)-(5), DIN's
   local activation unit.
-* :mod:`.model` — GRU Eq. (2), sample embedding Eq. (6), the linear score, ``build``.
+* :mod:`.gru` — GRU Eq. (2): ``nn.GRU`` on packed sequences, or tacr's fused CPU layer.
+* :mod:`.model` — sample embedding Eq. (6), the linear score, ``build``.
 
 Usage::
 
@@ -13,8 +14,10 @@ Usage::
 """
 from .attention import DINActivation, TimeAwareAttention, real_positions, relative_time_encoding
 from .embedding import AuxEmbedding, ItemEmbedding, MultiOneHotLinear, OneHotLinear
+from .gru import KERNELS as GRU_KERNELS
+from .gru import run_gru
 from .model import MODEL_NAMES, PRESETS, CTRModel, ModelConfig, ModelOutput, build, count_parameters, seed_init
 
-__all__ = ["MODEL_NAMES", "PRESETS", "AuxEmbedding", "CTRModel", "DINActivation", "ItemEmbedding", "ModelConfig",
+__all__ = ["GRU_KERNELS", "MODEL_NAMES", "PRESETS", "AuxEmbedding", "CTRModel", "DINActivation", "ItemEmbedding", "ModelConfig",
            "ModelOutput", "MultiOneHotLinear", "OneHotLinear", "TimeAwareAttention", "build", "count_parameters", "seed_init",
-           "real_positions", "relative_time_encoding"]
+           "real_positions", "relative_time_encoding", "run_gru"]

@@ -11,9 +11,10 @@ Departures, all deliberate:
 * GRU: ``nn.GRU`` (the cuDNN variant: reset gate applied after the hidden matmul,
   ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``, ``h' = (1 - z) n + z h``). Eq. (2) applies
   the reset gate before ``W_hc`` and swaps the roles of ``z`` and ``1 - z`` (a relabelling).
-* History padding sits at the end; the GRU runs packed (padded steps are skipped, their states
-  are 0) and the readouts use real positions only (attention weight 0 on padding; ``last``
-  gathers position len-1).
+* History padding sits at the end; the GRU skips padded steps (their states are 0; two kernels,
+  ``gru_kernel``: ``packed`` nn.GRU, or tacr's ``fused`` CPU layer, :mod:`.gru`) and the
+  readouts use real positions only (attention weight 0 on padding; ``last`` gathers position
+  len-1).
 * Empty history: ``e_h = 0``. Empty ``aux_sizes``: ``e_a = 0`` (8 zeros, no parameters).
 
 Speed (``dedup``): GRU states, ``W_h h_l`` and DIN's history term do not depend on the target,
@@ -34,28 +35,13 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 import torch.nn as nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import DINActivation, TimeAwareAttention
 from .embedding import AuxEmbedding, ItemEmbedding
+from .gru import KERNELS as GRU_KERNELS
+from .gru import run_gru
 
 HISTORY_KINDS = ("attention", "last", "din")
-
-
-def run_gru(gru: nn.GRU, e_l: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Eq. (2) over each history, oldest to newest: (U, L, d), (U,) -> states (U, L, H).
-
-    Packed (``pack_padded_sequence``), so padded steps are never computed; their states and
-    those of empty histories are 0.
-    """
-    U, L, _ = e_l.shape
-    out = e_l.new_zeros(U, L, gru.hidden_size)  # (U, L, H)
-    keep = (lengths > 0).nonzero().squeeze(1)  # (U',)
-    if len(keep) == 0:
-        return out
-    packed = pack_padded_sequence(e_l[keep], lengths[keep].to(torch.int64).cpu(), batch_first=True, enforce_sorted=False)
-    states, _ = pad_packed_sequence(gru(packed)[0], batch_first=True, total_length=L)  # (U', L, H)
-    return out.index_copy(0, keep, states)  # (U, L, H)
 
 
 @dataclass(frozen=True)
@@ -80,6 +66,7 @@ class ModelConfig:
     # nn.Embedding's N(0, 1). Opt-in departure (ML-100K study: 1e-4, as deepctr's embeddings, lets
     # a rarely seen item start at the average item instead of at a random point; see bench_peer).
     raw_id_init_std: float | None = None
+    gru_kernel: str = "packed"  # "packed" (nn.GRU) | "fused" (tacr's CPU layer, same math, :mod:`.gru`)
     dedup: bool = True  # history work once per distinct hist_id
     dedup_items: bool = True  # item MLP once per distinct (item, time features); needs dedup
 
@@ -93,6 +80,8 @@ class ModelConfig:
         for f in ("onehot_dim", "item_dim", "item_layers", "gru_hidden", "gru_layers", "attn_dim", "aux_dim"):
             if getattr(self, f) < 1:
                 raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
+        if self.gru_kernel not in GRU_KERNELS:
+            raise ValueError(f"gru_kernel must be one of {GRU_KERNELS}, got {self.gru_kernel!r}")
         if self.raw_id_init_std is not None and not self.raw_id_init_std > 0:
             raise ValueError(f"raw_id_init_std must be > 0 or None, got {self.raw_id_init_std}")
 
@@ -219,7 +208,7 @@ class CTRModel(nn.Module):
         if cfg.history == "din":
             e_h, weights = self.readout(e_l, inv, e_0, mask)  # (B, d), (B, L)
         else:
-            states = run_gru(self.gru, e_l, h_len)  # (U, L, H)
+            states = run_gru(self.gru, e_l, h_len, cfg.gru_kernel)  # (U, L, H)
             if cfg.history == "last":
                 idx = (h_len - 1).clamp(min=0)  # (U,); empty histories read position 0, which is 0
                 last = states[torch.arange(len(idx), device=idx.device), idx]  # (U, H)
