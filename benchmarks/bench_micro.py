@@ -1,5 +1,5 @@
-"""Micro-benchmarks behind two speed-ups made in version 0.3.0 (still in the code), each against
-what it replaced.
+"""Micro-benchmarks behind three speed-ups (two made in 0.3.0, one in 0.4.0), each against what it
+replaced or sits beside.
 
 1. **The time term of Eq. (4)**, ``pre + W_t e_t`` over R real history positions (Eq. 3 inside):
    * ``0.2.0``: float64 angles reduced with ``fmod``, float32 sin/cos interleaved with
@@ -15,8 +15,14 @@ what it replaced.
    paper batch (B = 4,400, quick data; ``bench_rgan.Vectorised``, C = 35, no Kendall tau), in
    child processes with ``TACR_MALLOC_TUNING=0`` and without, alternated; median seconds per
    step and the children's kernel (``sys``) time.
+3. **The GRU of Eq. (2)** (``tacr.models.gru``): ``nn.GRU`` on packed sequences (``packed``, the
+   reference) and tacr's ``fused`` CPU layer, forward alone and forward + backward, on U
+   histories of up to L = 10 steps, d = H = 90, two layers (the shape of G's pass over a
+   MovieLens-100K batch: ~10,500 distinct histories, mean length ~8.9); interleaved
+   repetitions, median; max |difference| of the states and relative difference of the
+   gradients.
 
-    .venv/bin/python benchmarks/bench_micro.py [--rows 200000] [--reps 7] [--alloc-reps 3]
+    .venv/bin/python benchmarks/bench_micro.py [--rows 200000] [--reps 7] [--alloc-reps 3] [--gru-histories 10500]
     .venv/bin/python benchmarks/bench_micro.py --smoke     # seconds: small R, one child each on smoke data
 """
 from __future__ import annotations
@@ -90,6 +96,51 @@ def time_term(rows: int, reps: int) -> list[str]:
     return lines
 
 
+def gru_kernels(histories: int, reps: int) -> tuple[list[str], dict]:
+    from tacr.models.gru import KERNELS, run_gru
+
+    g = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(90, 90, num_layers=2, batch_first=True)
+    U, L = histories, 10
+    x = torch.randn(U, L, 90, generator=g, requires_grad=True)
+    lengths = torch.where(torch.rand(U, generator=g) < 0.6, L, torch.randint(1, L, (U,), generator=g))
+    target = torch.randn(U, L, 90, generator=g)
+    results = {}
+    for k in KERNELS:
+        x.grad = None
+        gru.zero_grad()
+        out = run_gru(gru, x, lengths, k)
+        (out * target).sum().backward()
+        results[k] = (out.detach(), [x.grad.clone()] + [p.grad.clone() for p in gru.parameters()])
+    ref_out, ref_grads = results["packed"]
+    state_diff = {k: float((o - ref_out).abs().max()) for k, (o, _) in results.items()}
+    grad_diff = {k: max(float((a - b).abs().max() / b.abs().max()) for a, b in zip(gr, ref_grads))
+                 for k, (_, gr) in results.items()}
+    fwd, both = {k: [] for k in KERNELS}, {k: [] for k in KERNELS}
+    for _ in range(reps):
+        for k in KERNELS:
+            t = time.perf_counter()
+            with torch.no_grad():
+                run_gru(gru, x, lengths, k)
+            fwd[k].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            (run_gru(gru, x, lengths, k) * target).sum().backward()
+            both[k].append(time.perf_counter() - t)
+    med_f = {k: statistics.median(v) for k, v in fwd.items()}
+    med_b = {k: statistics.median(v) for k, v in both.items()}
+    lines = ["### The GRU of Eq. (2): `nn.GRU` packed vs tacr's fused CPU layer", "",
+             f"U = {U:,} histories of up to {L} steps (mean length {float(lengths.float().mean()):.1f}), d = H = 90, two "
+             f"layers; median of {reps} interleaved reps.", ""]
+    lines += table(["kernel", "forward ms", "forward + backward ms", "speed-up forward", "speed-up forward + backward",
+                    "max |state diff|", "max rel. grad diff"],
+                   [[k, f"{1e3 * med_f[k]:.0f}", f"{1e3 * med_b[k]:.0f}", f"{med_f['packed'] / med_f[k]:.2f}x",
+                     f"{med_b['packed'] / med_b[k]:.2f}x", f"{state_diff[k]:.1e}", f"{grad_diff[k]:.1e}"] for k in KERNELS])
+    summary = {"histories": U, "forward_s": med_f, "forward_backward_s": med_b, "state_diff": state_diff,
+               "grad_rel_diff": grad_diff}
+    return lines, summary
+
+
 def alloc_child(batch: int, steps: int, profile: str = "quick") -> None:
     import bench_rgan
 
@@ -144,6 +195,7 @@ def main(argv=None):
     ap.add_argument("--alloc-batch", type=int, default=4400)
     ap.add_argument("--alloc-profile", default="quick", help="synthetic profile of the allocator children")
     ap.add_argument("--alloc-child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--gru-histories", type=int, default=10_500, help="histories of the GRU kernel comparison")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--smoke", action="store_true",
                     help="seconds: R = 20,000, 3 reps, one allocator child each at B = 100 on smoke data; "
@@ -154,15 +206,18 @@ def main(argv=None):
         return alloc_child(args.alloc_child, 2, args.alloc_profile)
     if args.smoke:
         args.rows, args.reps, args.alloc_reps, args.alloc_batch, args.alloc_profile = 20_000, 3, 1, 100, "smoke"
+        args.gru_histories = 500
     out = out_path(args.out, "micro.md", args.smoke)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    lines = ["## Micro: the speed-ups made in 0.3.0, measured on the current code", "", f"{machine_line()}.", ""]
+    lines = ["## Micro: the speed-ups of 0.3.0 and 0.4.0, measured on the current code", "", f"{machine_line()}.", ""]
     lines += time_term(args.rows, args.reps)
     summary = {"rows": args.rows, **stamp()}
     if args.alloc_reps:
         alloc_lines, summary["allocator"] = allocator(args.alloc_reps, args.alloc_batch, args.alloc_profile)
         lines += [""] + alloc_lines
+    gru_lines, summary["gru"] = gru_kernels(args.gru_histories, args.reps)
+    lines += [""] + gru_lines
     lines += ["", f"Benchmark time {time.perf_counter() - t0:.0f} s.", ""]
     text = "\n".join(lines)
     write_atomic(out, text)

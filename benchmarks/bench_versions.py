@@ -7,16 +7,20 @@ it with its own version's classes (``CTRData``, ``Items`` and ``Split`` of 0.3.0
 the same fields), runs an untimed 1-epoch warm-up on the first 5,000 rows of each split (the
 first run in a process pays ~2 s of one-off lazy imports and first kernel calls, which a study
 worker pays once), moves the data to the CPU (``DeviceData``, timed apart) and times one
-``tacr.train.run(config, data)``. Four variants, each in its own child, alternated (the order
+``tacr.train.run(config, data)``. Five variants, each in its own child, alternated (the order
 rotates every repetition):
 
 * ``0.3.0``: the 0.3.0 code (commit 6ccb3e5, a ``git worktree`` on ``--old-tree``, made if it
   is missing; ``PYTHONPATH`` points the child at it) with 0.3.0's quick settings
   (``tacr.experiments.base_config("quick")``: 6 epochs, C = 20, 1 pre-training epoch, lr 0.02 /
   0.01, Kendall tau on 64 positives per G step, validation and test AUC on every row);
-* ``current, 0.3.0 settings``: the current code with exactly those settings
-  (``eval_rows=0, final_eval_rows=-1, tau_positives=64, lr_d=0.02, lr_g=0.01``): the ratio to
-  ``0.3.0`` is the code's own;
+* ``current, 0.3.0 settings, reference kernels``: the current code with exactly those settings
+  (``eval_rows=0, final_eval_rows=-1, tau_positives=64, lr_d=0.02, lr_g=0.01``) on its reference
+  paths (``gru_kernel=None, policy_distinct_rows=None``: ``nn.GRU``, every candidate row
+  evaluated): the ratio to ``0.3.0`` is the code's own at 0.3.0's arithmetic;
+* ``current, 0.3.0 settings``: the same with the profile's faster CPU paths (the fused GRU
+  kernel, G's policy over distinct candidate rows; same math, other float summation orders):
+  the ratio to the row above is theirs;
 * ``current, 0.3.0 settings, current tau``: the same with the current profile's Kendall tau
   (32 positives on quick): the ratio to the row above is that setting's;
 * ``current``: the current code with the current quick profile (``tacr.study.base_config``:
@@ -25,7 +29,7 @@ rotates every repetition):
   Kendall tau on 32): the ratio to the row above is the evaluation settings' (the learning
   rates change no work).
 
-The ratios multiply: 0.3.0 / current = code x tau x evaluation. Per variant: median over the
+The ratios multiply: 0.3.0 / current = code x kernels x tau x evaluation. Per variant: median over the
 repetitions of the mean seconds per epoch in training steps (``train_seconds``) and in
 evaluation (``epoch_seconds - train_seconds``), of the rest of ``run`` (model and sampler set-up,
 the final test pass) and of the whole ``run`` call. The target (issue 16): the whole run at
@@ -73,6 +77,7 @@ OLD_PROFILES = {"smoke": dict(epochs=2, n_candidates=8, pretrain_epochs=1, tau_p
 OLD_DEFAULTS = dict(lr_d=0.02, lr_g=0.01, eval_rows=0, final_eval_rows=-1)
 #: variant -> (tree, settings)
 VARIANTS = {"0.3.0": ("old", "0.3.0"),
+            "current, 0.3.0 settings, reference kernels": ("new", "0.3.0-ref"),
             "current, 0.3.0 settings": ("new", "0.3.0"),
             "current, 0.3.0 settings, current tau": ("new", "0.3.0+tau"),
             "current": ("new", "current")}
@@ -95,6 +100,8 @@ def _config(tree: str, settings: str, profile: str, epochs: int | None, threads:
     old = {**OLD_PROFILES[profile], **OLD_DEFAULTS, **over}
     if settings == "0.3.0+tau":
         old["tau_positives"] = base_config(profile).tau_positives
+    if settings == "0.3.0-ref":
+        old.update(gru_kernel=None, policy_distinct_rows=None)
     return base_config(profile, **old)
 
 
@@ -292,7 +299,7 @@ def main(argv=None):
             print(f"versions: rep {rep + 1}/{args.reps} {v}: run {runs[v][-1]['run_s']:.1f} s "
                   f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
     sm = {v: _summary(r) for v, r in runs.items()}
-    old, code, tau, cur = (sm[v] for v in names)
+    old, ref, code, tau, cur = (sm[v] for v in names)
 
     def ratio(a, b, key="run_s"):
         return a[key] / b[key] if b[key] > 0 else float("nan")
@@ -302,12 +309,16 @@ def main(argv=None):
     ev, fin = cur["eval_rows_setting"], cur["final_eval_rows_setting"]
     ev_text = (f"a fixed {ev:,}-row stratified sample per split, ordered by history" if ev else "every row") + (
         f", and one final test pass on {fin:,} rows" if fin > 0 else ", and one final pass over the test split" if fin == 0 else "")
-    parts = {"code": ("code (0.3.0 / current at 0.3.0 settings)", old, code),
+    parts = {"code": ("code (0.3.0 / current at 0.3.0 settings, reference kernels)", old, ref),
+             "kernels": ("the fused GRU kernel and G over distinct candidate rows (`gru_kernel=\"fused\", "
+                         "policy_distinct_rows=True`)", ref, code),
              "tau": (f"Kendall tau on {tau['tau_positives']} instead of {code['tau_positives']} positives per G step", code, tau),
              "evaluation": (f"evaluation: {ev_text}, instead of every row every epoch (and lr {cur['lr'][0]:g}/"
                             f"{cur['lr'][1]:g}, which changes no work)", tau, cur)}
     desc = {"0.3.0": f"tacr {old['tacr_version']}: every row scored every epoch, tau {old['tau_positives']}",
-            "current, 0.3.0 settings": "`eval_rows=0, final_eval_rows=-1`, tau %d, lr 0.02/0.01" % code["tau_positives"],
+            "current, 0.3.0 settings, reference kernels": "`eval_rows=0, final_eval_rows=-1`, tau %d, lr 0.02/0.01, "
+                                                          "`gru_kernel=None, policy_distinct_rows=None`" % ref["tau_positives"],
+            "current, 0.3.0 settings": "as above with the profile's kernels (fused GRU, distinct candidate rows)",
             "current, 0.3.0 settings, current tau": f"as above, tau {tau['tau_positives']}",
             "current": f"`tacr.study` {args.profile} profile: eval rows {ev:,}, final pass {fin:,}, "
                        f"tau {cur['tau_positives']}"}
@@ -333,7 +344,9 @@ def main(argv=None):
     lines += table(["factor", "training steps", "evaluation", "whole run"], dec)
     lines += ["", f"**Target: one {args.profile}-profile time-aware + rGAN run >= {TARGET:.0f}x faster than 0.3.0, "
               f"measured side by side: {total:.2f}x, {'met' if met else 'missed'}.** The code's share is measured at "
-              "equal settings; the rest is settings (fewer Kendall-tau positives, a fixed evaluation sample). "
+              "equal settings (first on the reference kernels, then with the profile's fused GRU and distinct candidate "
+              "rows: same math, last bits differ); the rest is settings (fewer Kendall-tau positives, a fixed "
+              "evaluation sample). "
               "History-ordered scoring (`score_split` groups rows by history) is part of the code at every setting. "
               f"Moving the data to the device (`DeviceData`, outside `run`): {old['device_data_s']:.2f} s (0.3.0) vs "
               f"{cur['device_data_s']:.2f} s (current, which also counts the training values for unseen-value "

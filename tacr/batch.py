@@ -23,6 +23,14 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device(device)
 
 
+def distinct(key: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The first position of each distinct value of ``key`` (K,) in sorted key order, and each
+    position's index into them (N,): ``key[first][inv] == key``."""
+    uniq, inv = torch.unique(key, return_inverse=True)  # (K,), (N,)
+    first = torch.full((len(uniq),), len(key), dtype=torch.int64, device=key.device)
+    return first.scatter_reduce(0, inv, torch.arange(len(key), device=key.device), "amin"), inv  # (K,), (N,)
+
+
 class DeviceData:
     """Item features, category, user aux codes and the time zone, on one device."""
 

@@ -73,8 +73,8 @@ PROFILES: dict[str, Profile] = {
     "paper": Profile(dict(epochs=50, n_candidates=35, pretrain_epochs=2), seeds=5, sweep_seeds=5),
     # real data (MovieLens-100K's validation split): the study's schedule (DIN's validation AUC
     # is flat over lr 0.001-0.005 and 30-300 steps an epoch; time-aware + uniform peaks at epochs
-    # 3-6 and falls after 7), every validation and test row scored, 3 seeds (an adversarial run
-    # costs about 5 minutes on one core here: 55 % of the rows are clicks)
+    # 3-6 and falls after 7), every validation and test row scored, 3 seeds (a time-aware + rGAN
+    # run costs about 5.5 minutes on one core here with _FAST: 55 % of the rows are clicks)
     "real": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, raw_id_init_std=1e-4,
                          **{**_TUNED, "eval_rows": 0, "final_eval_rows": -1}, **_FAST), seeds=3, sweep_seeds=1),
 }

@@ -268,6 +268,10 @@ def test_dataset_defaults_profile_folder_and_marker(monkeypatch, tmp_path):
     assert study.default_profile("table") == "real"
     real = base_config("real")
     assert (real.epochs, real.raw_id_init_std, real.eval_rows, real.lr_d) == (6, 1e-4, 0, 0.005)
+    # the faster CPU paths: on for the profiles without committed results from the reference paths
+    fast = lambda c: (c.gru_kernel, c.policy_distinct_rows)  # noqa: E731
+    assert fast(real) == fast(base_config("quick")) == ("fused", True)
+    assert fast(base_config("study")) == fast(base_config("paper")) == (None, None)
     monkeypatch.delenv("TACR_FIGURES", raising=False)
     root = study.plots.repo_root() / "figures"
     assert study.figures_folder("synthetic", "study") == root == study.figures_folder("synthetic", None)

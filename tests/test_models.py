@@ -573,3 +573,13 @@ def test_train_config_gives_the_kernel_to_the_model():
     assert cfg.model_overrides() == {"raw_id_init_std": 1e-3, "gru_kernel": "fused"}
     assert cfg.key_fields()["gru_kernel"] == "fused"
     assert "gru_kernel" not in TrainConfig().key_fields() and TrainConfig().model_overrides() == {}
+
+
+def test_distinct_first_positions_match_numpy():
+    from tacr.batch import distinct
+
+    key = torch.randint(0, 40, (500,), generator=torch.Generator().manual_seed(3))
+    first, inv = distinct(key)
+    uniq, index, inverse = np.unique(key.numpy(), return_index=True, return_inverse=True)
+    assert first.tolist() == index.tolist() and inv.tolist() == inverse.tolist()
+    assert torch.equal(key[first][inv], key)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, fields, replace
 import torch
 import torch.nn as nn
 
+from ..batch import distinct
 from .attention import DINActivation, TimeAwareAttention
 from .embedding import AuxEmbedding, ItemEmbedding
 from .gru import KERNELS as GRU_KERNELS
@@ -186,9 +187,7 @@ class CTRModel(nn.Module):
         mask = torch.arange(L, device=batch.hist_len.device) < batch.hist_len.unsqueeze(1)  # (B, L)
 
         if dedup:
-            uniq, inv = torch.unique(batch.hist_id, return_inverse=True)  # (U,), (B,)
-            first = torch.full((len(uniq),), B, dtype=torch.int64, device=inv.device)
-            first = first.scatter_reduce(0, inv, torch.arange(B, device=inv.device), "amin")  # (U,)
+            first, inv = distinct(batch.hist_id)  # (U,) first sample of each distinct history, (B,)
             h_item, h_time, h_len, h_mask = batch.hist_item[first], batch.hist_time[first], batch.hist_len[first], mask[first]  # (U, L)...
         else:
             inv = None

@@ -63,7 +63,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..batch import Batch
+from ..batch import Batch, distinct
 from ..losses import hinge_loss, lr_at
 from ..metrics import kendall_tau_rows
 from .base import GroupIndex, Sampler
@@ -205,10 +205,7 @@ class Adversarial(Sampler):
         B, C = len(pos), self.config.n_candidates
         both = pos.cat(cand)  # one batched pass over positives and candidates
         if self.config.policy_distinct_rows:
-            key = both.rows * self.train.data.spec.n_items + both.item  # (B + B*C,) row and target item
-            uniq, inv = torch.unique(key, return_inverse=True)  # (K,), (B + B*C,)
-            first = torch.full((len(uniq),), len(key), dtype=torch.int64, device=key.device)
-            first = first.scatter_reduce(0, inv, torch.arange(len(key), device=key.device), "amin")  # (K,)
+            first, inv = distinct(both.rows * self.train.data.spec.n_items + both.item)  # by row and target item
             e_s = self.G(both.take(first)).e_s[inv]  # (B + B*C, D): each distinct sample once
         else:
             e_s = self.G(both).e_s  # (B + B*C, D)
