@@ -74,7 +74,7 @@ def _run_fused(gru: nn.GRU, e_l: torch.Tensor, lengths: torch.Tensor) -> torch.T
     order = torch.argsort(lengths, descending=True, stable=True)  # (U,) longest first
     active = (lengths[order][None, :] > torch.arange(steps, device=lengths.device)[:, None]).sum(1).tolist()  # rows at step t
     Hp = _aligned(H)
-    x = F.pad(e_l[order, :steps].transpose(0, 1), (0, _aligned(d) - d))  # (T, U, dp) time-major, sorted
+    x = F.pad(e_l[order, :steps].transpose(0, 1), (0, _aligned(d) - d)).contiguous()  # (T, U, dp) time-major, sorted
     for k in range(gru.num_layers):
         w_ih, w_hh, b_ih, b_hh = (getattr(gru, f"{p}_l{k}") for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
         x = _FusedLayer.apply(x, _pad_gates(w_ih, H, Hp, x.shape[2]), _pad_gates(w_hh, H, Hp, Hp),
@@ -136,9 +136,8 @@ class _FusedLayer(torch.autograd.Function):
             da_n = torch.mul(torch.addcmul(d, d, z, value=-1), torch.addcmul(one, nt, nt, value=-1),
                              out=dgi[:, 2 * Hp:])  # d (1 - z) (1 - n^2): through n = tanh(.)
             torch.mul(da_n * gh_n[t, :n], torch.addcmul(r, r, r, value=-1), out=dgi[:, :Hp])  # through r
-            dh_z = d * nt if hp is None else torch.mul(d, hp - nt)  # d (h - n)
-            torch.mul(dh_z if hp is not None else dh_z.neg_(), torch.addcmul(z, z, z, value=-1),
-                      out=dgi[:, Hp:2 * Hp])  # through z
+            dz = -(d * nt) if hp is None else d * (hp - nt)  # d (h - n)
+            torch.mul(dz, torch.addcmul(z, z, z, value=-1), out=dgi[:, Hp:2 * Hp])  # through z
             dgh = torch.cat([dgi[:, :2 * Hp], da_n * r], dim=1)  # dL/d(gh), (n, 3Hp)
             torch.mm(dgi, w_ih, out=dx[t, :n])
             dw_ih.addmm_(dgi.t(), x[t, :n])
