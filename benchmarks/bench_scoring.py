@@ -1,6 +1,7 @@
 """Scoring throughput (impressions/s) of every model on CPU, with and without batch dedup.
 
-Scores the ``quick`` synthetic test split (``--rows`` caps it) in batches, for each model in
+Scores the ``quick`` synthetic test split (``--rows`` caps it) in batches, rows grouped by history
+as ``tacr.train.score_split`` orders them (``--order storage``: as stored), for each model in
 three modes: ``plain`` (``dedup=False``: every sample's history and items embedded on their own),
 ``dedup`` (the default: GRU/attention keys once per distinct history, item MLP once per distinct
 (item, time features)) and ``hist only`` (``dedup_items=False``). Repetitions are interleaved
@@ -79,15 +80,27 @@ def load_data(profile: str = "quick"):
         return hand_made(), "hand-made (quick-like)"
 
 
-def score_all(model, split, rows: int, batch_size: int) -> float:
-    """Seconds to score the first ``rows`` rows of ``split``."""
+def score_order(split, rows: int, order: str) -> torch.Tensor:
+    """The first ``rows`` rows of ``split`` in the order they are scored: ``history`` groups rows
+    sharing a history (``DeviceSplit.by_history``, as ``tacr.train.score_split`` scores), ``storage``
+    keeps them as stored."""
+    idx = torch.arange(rows, device=split.data.device)
+    if order == "history":
+        return split.by_history(idx)
+    if order == "storage":
+        return idx
+    raise ValueError(f"unknown order {order!r}; choose history or storage")
+
+
+def score_all(model, split, order: torch.Tensor, batch_size: int) -> float:
+    """Seconds to score the rows ``order`` of ``split``, in that order, in batches."""
     dev = split.data.device
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     sync()
     t = time.perf_counter()
     with torch.inference_mode():
-        for start in range(0, rows, batch_size):
-            model(split.batch(torch.arange(start, min(start + batch_size, rows), device=dev)))
+        for start in range(0, len(order), batch_size):
+            model(split.batch(order[start:start + batch_size]))
     sync()
     return time.perf_counter() - t
 
@@ -131,11 +144,12 @@ def flops_time_aware(cfg, spec, mean_len: float) -> dict:
     return parts
 
 
-def executed_flops(unit: dict, split, rows: int, batch_size: int, L: int, dedup: bool, time_card: int, radix) -> float:
+def executed_flops(unit: dict, split, order: torch.Tensor, batch_size: int, L: int, dedup: bool, time_card: int,
+                   radix) -> float:
     """Matmul FLOPs each path executes over the benchmark's batches (see the module docstring)."""
     total = 0.0
-    for s in range(0, rows, batch_size):
-        b = split.batch(torch.arange(s, min(s + batch_size, rows), device=split.data.device))
+    for s in range(0, len(order), batch_size):
+        b = split.batch(order[s:s + batch_size])
         B = len(b)
         real = int(b.hist_len.sum())  # real positions over samples
         if not dedup:
@@ -166,6 +180,9 @@ def main(argv=None):
     ap.add_argument("--rows", type=int, default=None, help="score only the first N test rows (default: all)")
     ap.add_argument("--reps", type=int, default=3, help="interleaved repetitions (median reported)")
     ap.add_argument("--batch-size", type=int, default=65536)
+    ap.add_argument("--order", default="history", choices=("history", "storage"),
+                    help="row order of the batches: 'history' (grouped by history, as tacr.train.score_split "
+                         "scores; default) or 'storage' (as stored: fewer repeated histories per batch)")
     ap.add_argument("--threads", type=int, default=1,
                     help="torch CPU threads (default 1: per-core throughput, robust to other jobs on a "
                          "shared machine, where multi-threaded OpenMP degrades badly; 0 = torch's default)")
@@ -205,7 +222,8 @@ def main(argv=None):
                 m.load_state_dict(base.state_dict())
                 models[name, mode] = m
         # warm-up, and the dedup == plain check on the first batch
-        b = split.batch(torch.arange(min(args.batch_size, rows), device=dev.device))
+        order = score_order(split, rows, args.order)
+        b = split.batch(order[:args.batch_size])
         with torch.inference_mode():
             for name in names:
                 ref = models[name, modes[0]](b).score
@@ -219,15 +237,16 @@ def main(argv=None):
             mm.append(matmul_seconds(args.matmul_n, device))
             for name in names:
                 for mode in modes:
-                    times[name, mode].append(score_all(models[name, mode], split, rows, args.batch_size))
+                    times[name, mode].append(score_all(models[name, mode], split, order, args.batch_size))
             print(f"{device}: rep {rep + 1}/{args.reps} done ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
         peak = 2 * args.matmul_n ** 3 / statistics.median(mm) / 1e9
-        n_hist = sum(len(torch.unique(split.hist_id[s:min(s + args.batch_size, rows)])) for s in range(0, rows, args.batch_size))
+        n_hist = sum(len(torch.unique(split.hist_id[order[s:s + args.batch_size]])) for s in range(0, rows, args.batch_size))
         mean_len = float(split.hist_len[:rows].float().mean())
         lines += [
             f"## {device.upper()}",
             "",
-            f"Data: {source}, test split, {rows:,} rows in batches of {args.batch_size:,} "
+            f"Data: {source}, test split, {rows:,} rows in batches of {args.batch_size:,}, "
+            + ("grouped by history as `score_split` orders them " if args.order == "history" else "in storage order ") +
             f"({n_hist:,} distinct histories over the batches, mean history length {mean_len:.2f}). "
             f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, 1-min load average "
@@ -264,7 +283,7 @@ def main(argv=None):
                 if mode == "hist only":
                     continue
                 ips = results[device, "time_aware"][mode]
-                ex = executed_flops(unit, split, rows, args.batch_size, L, mode != "plain",
+                ex = executed_flops(unit, split, order, args.batch_size, L, mode != "plain",
                                     m._time_card, radix) / rows
                 lines.append(f"| {mode} | {ips:,.0f} | {fl['total'] * ips / 1e9:,.2f} | {ex / 1e6:.3f} | "
                              f"{ex * ips / 1e9:,.2f} | {100 * ex * ips / 1e9 / peak:.1f} % |")
@@ -275,7 +294,7 @@ def main(argv=None):
     text = "\n".join(lines)
     print(text)
     write_atomic(Path(args.out), text)
-    summary = {"profile": args.profile_name, **stamp()}
+    summary = {"profile": args.profile_name, "order": args.order, **stamp()}
     for key, v in results.items():
         summary.setdefault(key[0], {})[key[1]] = v
     write_atomic(Path(args.out).with_suffix(".json"), json.dumps(summary, indent=1))

@@ -553,6 +553,16 @@ def test_unknown_gru_kernel_is_refused():
         run_gru(nn.GRU(5, 6, batch_first=True, bidirectional=True).double(), x, lengths, "fused")
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA not available")
+def test_fused_gru_on_cuda_runs_cudnn():
+    x, lengths = random_histories()
+    net = random_gru(layers=2).float().cuda()
+    with torch.no_grad():
+        packed = run_gru(net, x.float().cuda(), lengths.cuda(), "packed")
+        fused = run_gru(net, x.float().cuda(), lengths.cuda(), "fused")
+    assert fused.is_cuda and torch.equal(fused, packed)  # the same cuDNN call, the same bits
+
+
 @pytest.mark.parametrize("name", ["time_aware", "gru", "gru_attention"])
 def test_models_agree_under_either_gru_kernel(name, data, dev):
     batch = train_batch(dev, 300)

@@ -17,7 +17,9 @@ positions of each history and leave the states of padded positions and empty his
   (``tests/test_models.py``). ``benchmarks/bench_micro.py`` measures the two side by side.
 
 The kernel is a run setting (``TrainConfig.gru_kernel``; None means ``packed``, so results cached
-before the choice existed keep their keys). On CUDA, cuDNN's packed kernel is the fast one.
+before the choice existed keep their keys). On CUDA, ``fused`` runs the packed kernel: cuDNN's
+fused GRU is the fast one there, and a profile that sets ``fused`` for its CPU runs (``quick``,
+``real``) should not slow its GPU runs down.
 """
 from __future__ import annotations
 
@@ -36,6 +38,8 @@ def run_gru(gru: nn.GRU, e_l: torch.Tensor, lengths: torch.Tensor, kernel: str =
     if kernel == "packed":
         return _run_packed(gru, e_l, lengths)
     if kernel == "fused":
+        if e_l.is_cuda:  # the fused layer is a CPU kernel; on a GPU its per-step loop would lose to cuDNN
+            return _run_packed(gru, e_l, lengths)
         return _run_fused(gru, e_l, lengths)
     raise ValueError(f"unknown GRU kernel {kernel!r}; choose from {KERNELS}")
 
