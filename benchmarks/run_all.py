@@ -27,7 +27,7 @@ study          bench_study.py: ``./run_all.sh``'s wall time and peak        read
                memory (outputs/study_time.json or --study-time-log) and
                the run cache's seconds per run; no training
 taobao         bench_taobao_scale.py at 2,000,000 rows (~1-2 min; the       stored     2M rows
-               full 26M rows take ~9 min and ~10 GB: ``--taobao-rows``)
+               full 26M rows take ~3 min and ~7 GB: ``--taobao-rows``)
 cuda           with a GPU: bench_scoring, bench_rgan, bench_scale on it;    stored     stored
                without one: the stored results of the last GPU run,
                labelled with device, date and version
@@ -62,7 +62,7 @@ PROVENANCE = {"scoring.json": ("0.3.0", "2026-11-28"), "rgan.json": ("0.3.0", "2
               "peer.json": ("0.3.0", "2026-11-28"), "data_paper.json": ("0.3.0", "2026-11-28"),
               "micro.md": ("0.3.0", "2026-11-28"), "scoring.md": ("0.3.0", "2026-11-28"), "rgan.md": ("0.3.0", "2026-11-28"),
               "peer.md": ("0.3.0", "2026-11-28"), "data.md": ("0.3.0", "2026-11-28"),
-              "taobao_scale.md": ("0.1.0", "2026-11-28")}
+              "taobao_scale.md": ("0.4.0", "2026-11-29")}
 TAOBAO_ROWS = 2_000_000
 
 
@@ -123,7 +123,7 @@ def run_section(name: str, mode: str, out_dir: Path, opts) -> str:
         if rows < 26_000_000 and full_md.exists() and not smoke:
             v, d = PROVENANCE["taobao_scale.md"]
             text += (f"\n\n### Stored: the full 26M rows (tacr {v}, {d}; not re-run: "
-                     f"`bench_taobao_scale.py --rows 26000000`, ~9 min, ~10 GB)\n\n"
+                     f"`bench_taobao_scale.py --rows 26000000`, ~3 min, ~7 GB)\n\n"
                      + full_md.read_text().split("\n", 1)[1])
         return text
     elif name == "cuda":
@@ -293,7 +293,7 @@ def summary(out_dir: Path, fresh: set[str]) -> list[str]:
         return (f"{s['wall_seconds'] / 60:.1f} min on {s.get('cores')} cores; peak "
                 + (f"{s['peak_rss_gb']:.2f} GB ({s.get('peak_memory_kind')})" if s.get("peak_rss_gb") is not None else "not given")
                 + (f"; {s['runs']} runs, {s['worker_seconds'] / 3600:.2f} worker-hours in their epochs" if s.get("runs") else ""),
-                s.get("status", "not judged"), src("study.json"))
+                s.get("status", "not judged"), _study_source(s, src("study.json")))
 
     def ml100k(variant):
         def fn():
@@ -340,6 +340,14 @@ def summary(out_dir: Path, fresh: set[str]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ main
+def _study_source(s: dict, where: str) -> str:
+    """The study row's provenance: this section reads a recorded ``./run_all.sh`` run, not a new one."""
+    rec = s.get("record") or {}
+    if not rec.get("started"):
+        return where
+    return f"{where}, reading the `./run_all.sh` run recorded {rec['started']} to {rec.get('finished', '?')}"
+
+
 def _mtimes(folder: Path) -> dict[str, float]:
     return {p.name: p.stat().st_mtime for p in folder.glob("*.json")} if folder.exists() else {}
 
