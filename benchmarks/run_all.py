@@ -23,12 +23,15 @@ data           bench_data.py: simulator generation, histories, peak RSS;    smok
 micro          bench_micro.py: time term of Eq. 4, allocator tuning         yes        yes
 versions       bench_versions.py: one quick time-aware + rGAN run of        1 rep      3 reps
                0.3.0 vs now, same data, alternated children
+grid           bench_grid.py: run_grid with 1 vs 2 workers (6 quick runs,   yes        yes
+               3 epochs, ~2 min): the speed-up of training runs at once
 study          bench_study.py: ``./run_all.sh``'s wall time and peak        reads      reads
                memory (outputs/study_time.json or --study-time-log) and
                the run cache's seconds per run; no training
 taobao         bench_taobao_scale.py at 2,000,000 rows (~1-2 min; the       stored     2M rows
                full 26M rows take ~3 min and ~7 GB: ``--taobao-rows``)
-cuda           with a GPU: bench_scoring, bench_rgan, bench_scale on it;    stored     stored
+cuda           with a GPU: bench_scoring, bench_rgan, bench_grid (1, 2, 4   stored     stored
+               workers per GPU), bench_scale on it;
                without one: the stored results of the last GPU run,
                labelled with device, date and version
 =============  ==========================================================  =========  =========
@@ -52,11 +55,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, SMOKE_DIR, fmt, machine_line, table, write_atomic  # noqa: E402
 
-SECTIONS = ("scoring", "rgan", "peer", "peer_ml100k", "data", "micro", "versions", "study", "taobao", "cuda")
+SECTIONS = ("scoring", "rgan", "peer", "peer_ml100k", "data", "micro", "versions", "grid", "study", "taobao", "cuda")
 CUDA_DIR = RESULTS / "cuda"
 #: The .md and .json each section writes (in the output folder).
 FILES = {"scoring": "scoring", "rgan": "rgan", "peer": "peer", "peer_ml100k": "peer_ml100k", "data": "data",
-         "micro": "micro", "versions": "versions", "study": "study", "taobao": "taobao"}
+         "micro": "micro", "versions": "versions", "grid": "grid_cpu", "study": "study", "taobao": "taobao"}
 #: Where the stored results that carry no version stamp come from (the results' own history).
 PROVENANCE = {"scoring.json": ("0.3.0", "2026-11-28"), "rgan.json": ("0.3.0", "2026-11-28"),
               "peer.json": ("0.3.0", "2026-11-28"), "data_paper.json": ("0.3.0", "2026-11-28"),
@@ -106,6 +109,10 @@ def run_section(name: str, mode: str, out_dir: Path, opts) -> str:
         import bench_versions
 
         bench_versions.main((["--smoke"] if smoke else ["--reps", "3" if full else "1"]) + ["--out", str(out)])
+    elif name == "grid":
+        import bench_grid
+
+        bench_grid.main((["--smoke"] if smoke else ["--runs", "6", "--epochs", "3"]) + ["--out", str(out)])
     elif name == "study":
         import bench_study
 
@@ -139,6 +146,10 @@ def run_section(name: str, mode: str, out_dir: Path, opts) -> str:
         bench_scoring.main((["--smoke"] if smoke else ["--reps", "3"]) + ["--devices", "cuda", "--out", str(cdir / "scoring_cuda.md")])
         bench_rgan.main((["--smoke"] if smoke else ["--reps", "3", "--ref-positives", "20", "--profile"])
                         + ["--device", "cuda", "--out", str(cdir / "rgan_cuda.md")])
+        import bench_grid
+
+        bench_grid.main((["--smoke"] if smoke else ["--runs", "8", "--epochs", "3"])
+                        + ["--device", "cuda", "--out", str(cdir / "grid_cuda.md")])
         bench_scale.main((["--scale", "0.002", "--step-batch", "200", "--reps", "1"] if smoke else
                           ["--scale", "1.0" if full else "0.25"])
                          + ["--device", "cuda", "--out", str(cdir / ("paper_cuda.md" if full else "scale_cuda.md"))])
@@ -192,7 +203,8 @@ def provenance(path: Path) -> str:
 
 
 def stored_cuda(fresh: bool = False, folder: Path = CUDA_DIR) -> str:
-    parts = [p for p in ("scoring_cuda.md", "rgan_cuda.md", "paper_cuda.md", "scale_cuda.md") if (folder / p).exists()]
+    parts = [p for p in ("scoring_cuda.md", "rgan_cuda.md", "grid_cuda.md", "paper_cuda.md", "scale_cuda.md")
+             if (folder / p).exists()]
     if not parts:
         return "## CUDA\n\nNo GPU here and no stored GPU results.\n"
     stamp = (folder / "STAMP").read_text().strip() if (folder / "STAMP").exists() else "Device and date not recorded."
@@ -325,6 +337,15 @@ def summary(out_dir: Path, fresh: set[str]) -> list[str]:
     for variant in ("default", "recommended"):
         row(f"tacr's pointwise DIN ('{variant}') val-selected test AUC >= deepctr-torch's - 0.005 on MovieLens-100K",
             ml100k(variant), "run_all.py --full (peer_ml100k section; needs deepctr-torch and the data)")
+    for dev, folder in (("CPU", out_dir), ("GPU", CUDA_DIR)):
+        g = _load(folder / f"grid_{'cpu' if dev == 'CPU' else 'cuda'}.json")
+        if g and g.get("workers"):
+            w = max(g["workers"], key=lambda k: g["workers"][k]["speedup"])
+            diff = max(v["max_auc_diff"] for v in g["workers"].values())
+            rows.append([f"many runs at once: `run_grid` workers on the {g.get('device_name') if dev == 'GPU' else 'CPU'}; no target",
+                         f"{w} worker(s) train {g['runs']} {g['profile']} runs {g['workers'][w]['speedup']:.2f}x as fast as one "
+                         f"(largest last-AUC difference {diff:.1e})", "reported",
+                         src("grid_cpu.json") if dev == "CPU" else _gpu_source(fresh, folder / "grid_cuda.json")])
     gpu = next((json.loads((CUDA_DIR / f).read_text()) for f in ("paper_cuda.json", "scale_cuda.json") if (CUDA_DIR / f).exists()), None)
     if gpu:
         import torch
@@ -340,6 +361,12 @@ def summary(out_dir: Path, fresh: set[str]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ main
+def _gpu_source(fresh: set[str], path: Path) -> str:
+    import torch
+
+    return "this run" if "cuda" in fresh and torch.cuda.is_available() else provenance(path)
+
+
 def _study_source(s: dict, where: str) -> str:
     """The study row's provenance: this section reads a recorded ``./run_all.sh`` run, not a new one."""
     rec = s.get("record") or {}
@@ -348,8 +375,12 @@ def _study_source(s: dict, where: str) -> str:
     return f"{where}, reading the `./run_all.sh` run recorded {rec['started']} to {rec.get('finished', '?')}"
 
 
-def _mtimes(folder: Path) -> dict[str, float]:
-    return {p.name: p.stat().st_mtime for p in folder.glob("*.json")} if folder.exists() else {}
+def _mtimes(folder: Path, gpu_folder: Path | None = None) -> dict[str, float]:
+    """JSON files' modification times; those of ``gpu_folder`` as ``cuda/<name>``."""
+    out = {p.name: p.stat().st_mtime for p in folder.glob("*.json")} if folder.exists() else {}
+    if gpu_folder is not None:
+        out |= {f"cuda/{k}": v for k, v in _mtimes(gpu_folder).items()}
+    return out
 
 
 def main(argv=None):
@@ -371,7 +402,8 @@ def main(argv=None):
     if unknown := only - set(SECTIONS):
         raise SystemExit(f"unknown section(s) {sorted(unknown)}; known: {', '.join(SECTIONS)}")
     t0 = time.perf_counter()
-    before = _mtimes(out_dir)
+    gpu_dir = out_dir / "cuda" if mode == "smoke" else CUDA_DIR
+    before = _mtimes(out_dir, gpu_dir)
     parts = []
     for name in SECTIONS:
         if name not in only:  # keep the section of an earlier run, labelled as such
@@ -388,8 +420,10 @@ def main(argv=None):
             text = f"## {name}\n\nFailed:\n\n```\n{traceback.format_exc()}```\n"
             print(text, file=sys.stderr)
         parts.append(_demote(text).rstrip() + f"\n\n_(section time {time.perf_counter() - t:.0f} s)_\n")
-    after = _mtimes(out_dir)
+    after = _mtimes(out_dir, gpu_dir)
     fresh = {k for k, v in after.items() if before.get(k) != v}
+    if any(k.startswith("cuda/") for k in fresh):
+        fresh.add("cuda")  # the GPU section measured in this run
     import tacr
 
     head = ["# tacr benchmarks", "",
