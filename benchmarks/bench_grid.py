@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import fmt, machine_line, out_path, stamp, table, write_atomic  # noqa: E402
 
 
-def time_grid(configs, seeds, data, workers: int) -> tuple[float, "object"]:
+def time_grid(configs, seeds, data, workers: int):
     """Wall seconds to train the grid with ``workers`` processes into a fresh cache, and its rows."""
     from tacr.experiments import run_grid
 
@@ -94,8 +94,8 @@ def main(argv=None):
     dev_name = torch.cuda.get_device_name(0) if args.device == "cuda" else "CPU"
     lines = [f"## Many runs at once: `run_grid` workers on {dev_name}", "",
              f"Grid: {args.runs} runs of time-aware + rGAN ({args.profile_name} profile's settings, {args.epochs} "
-             f"epoch(s) each, seeds 0-{args.runs - 1}), trained into a fresh run cache per row; "
-             f"{machine_line()}" + (f"; {n_gpu} x {dev_name}" if n_gpu else "") + ".", ""]
+             f"epoch(s) each, seeds 0-{args.runs - 1}, {cfg.threads} torch thread(s) per run), trained into a "
+             f"fresh run cache per row; {machine_line()}" + (f"; {n_gpu} x {dev_name}" if n_gpu else "") + ".", ""]
     lines += table(["workers", "wall s", "runs per hour", "speed-up vs 1 worker", "max |last test AUC - 1 worker's|"], rows)
     best = max(workers, key=lambda w: summary_rows[w]["speedup"])
     lines += ["", f"Best: {best} worker(s), {summary_rows[best]['speedup']:.2f}x one worker. Wall times include "

@@ -54,8 +54,7 @@ from tacr.study import _FAST  # noqa: E402
 from tacr.train import GENERATOR_SEED_OFFSET, Critic, TrainConfig  # noqa: E402
 
 
-#: The run settings of the ``quick`` and ``real`` profiles (``tacr.study._FAST``): same math, faster steps.
-FAST = dict(_FAST)
+#: Rows at the ``quick`` and ``real`` profiles' run settings (``tacr.study._FAST``): same math, faster steps.
 FAST_LABEL = "fused GRU + distinct rows"
 
 
@@ -211,7 +210,7 @@ def main(argv=None, data=None):
     fresh = lambda: (copy.deepcopy(D), copy.deepcopy(G))  # noqa: E731
     Df, Gf = make_pair(dd, gru_kernel="fused")  # the same weights (seeded per submodule), the fused GRU
     fused = lambda: (copy.deepcopy(Df), copy.deepcopy(Gf))  # noqa: E731
-    fast = step_config(args.candidates, 0, **FAST)
+    fast = step_config(args.candidates, 0, **_FAST)
     batches = [int(b) for b in args.batches.split(",")]
     runners = {f"vectorised B={b:,}": (Vectorised(train, *fresh(), no_tau), b) for b in batches}
     if not args.reference_only:

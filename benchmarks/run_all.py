@@ -337,15 +337,16 @@ def summary(out_dir: Path, fresh: set[str]) -> list[str]:
     for variant in ("default", "recommended"):
         row(f"tacr's pointwise DIN ('{variant}') val-selected test AUC >= deepctr-torch's - 0.005 on MovieLens-100K",
             ml100k(variant), "run_all.py --full (peer_ml100k section; needs deepctr-torch and the data)")
-    for dev, folder in (("CPU", out_dir), ("GPU", CUDA_DIR)):
-        g = _load(folder / f"grid_{'cpu' if dev == 'CPU' else 'cuda'}.json")
+    for path in (out_dir / "grid_cpu.json", CUDA_DIR / "grid_cuda.json"):
+        g = _load(path)
         if g and g.get("workers"):
             w = max(g["workers"], key=lambda k: g["workers"][k]["speedup"])
             diff = max(v["max_auc_diff"] for v in g["workers"].values())
-            rows.append([f"many runs at once: `run_grid` workers on the {g.get('device_name') if dev == 'GPU' else 'CPU'}; no target",
+            on_gpu = g.get("device") == "cuda"
+            rows.append([f"many runs at once: `run_grid` workers on the {g['device_name'] if on_gpu else 'CPU'}; no target",
                          f"{w} worker(s) train {g['runs']} {g['profile']} runs {g['workers'][w]['speedup']:.2f}x as fast as one "
                          f"(largest last-AUC difference {diff:.1e})", "reported",
-                         src("grid_cpu.json") if dev == "CPU" else _gpu_source(fresh, folder / "grid_cuda.json")])
+                         _gpu_source(fresh, path) if on_gpu else src(path.name)])
     gpu = next((json.loads((CUDA_DIR / f).read_text()) for f in ("paper_cuda.json", "scale_cuda.json") if (CUDA_DIR / f).exists()), None)
     if gpu:
         import torch
