@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (RESULTS, ROOT, RSSSampler, fmt, hwm_gb, machine_line, maxrss_gb, out_path, rss_gb, stamp,  # noqa: E402
+from _common import (RESULTS, ROOT, RSSSampler, fmt, hwm_gb, machine_line, out_path, rss_gb, stamp,  # noqa: E402
                      table, write_atomic)
 
 
@@ -58,7 +58,7 @@ def child(profile: str, out: Path, epoch: bool, threads: int, slice_rows: int = 
     schema.build_histories = synthetic.build_histories = timed  # the simulator calls its own import
     t = time.perf_counter()
     data = tacr.data.load("synthetic", profile=profile, cache=False)
-    res.update(load_s=time.perf_counter() - t, history_s=sum(hist_s), load_maxrss_gb=hwm_gb(), ru_maxrss_gb=maxrss_gb(),
+    res.update(load_s=time.perf_counter() - t, history_s=sum(hist_s), load_maxrss_gb=hwm_gb(),
                rss_after_load_gb=rss_gb(), rows={k: len(s) for k, s in data.splits.items()},
                positives={k: int(s.label.sum()) for k, s in data.splits.items()},
                n_items=data.spec.n_items, oracle_test_auc=data.info.get("oracle_auc", {}).get("test"))
@@ -91,7 +91,7 @@ def child(profile: str, out: Path, epoch: bool, threads: int, slice_rows: int = 
     row = df.iloc[0]
     res.update(epoch_wall_s=wall, epoch_train_s=float(row.train_seconds), epoch_peak_rss_gb=s.peak,
                epoch_test_auc=float(row.test_auc), d_steps=int(row.d_steps), g_steps=int(row.g_steps),
-               score_calls=calls, maxrss_gb=maxrss_gb())
+               score_calls=calls, peak_hwm_gb=hwm_gb())
     # the first score_split call of the epoch is the test split (all rows, or the fixed sample)
     test_n, test_s = calls[0]
     res.update(test_rows=test_n, test_score_s=test_s)

@@ -60,7 +60,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, fmt, machine_line, table, write_atomic  # noqa: E402
+from _common import RESULTS, fmt, machine_line, stamp, table, write_atomic  # noqa: E402
 
 from tacr.batch import DeviceData  # noqa: E402
 from tacr.metrics import auc  # noqa: E402
@@ -209,7 +209,7 @@ def synthetic(args):
     peer = next(k for k in runners if k != "tacr DIN")
     summary = {"peer": peer, "epochs": epochs, "auc": aucs,
                "train_time_ratio": statistics.median(fit_s[peer]) / base[0],
-               "score_time_ratio": statistics.median(score_s[peer]) / base[1]}
+               "score_time_ratio": statistics.median(score_s[peer]) / base[1], **stamp()}
     write_atomic(out.with_suffix(".json"), json.dumps(summary, indent=1))
     print(text)
     return {"text": text, **summary}
@@ -603,7 +603,7 @@ def movielens_100k(args):
     lines += ["", f"Benchmark time {time.perf_counter() - t0:.0f} s.", ""]
     text = "\n".join(lines)
     write_atomic(out, text)
-    write_atomic(out.with_suffix(".json"), json.dumps({"results": results, "runs": runs}, indent=1))
+    write_atomic(out.with_suffix(".json"), json.dumps({"results": results, "runs": runs, **stamp()}, indent=1))
     print(text)
     return {"text": text, "results": results}
 

@@ -59,8 +59,8 @@ def _aligned(n: int) -> int:
     return -(-n // _ALIGN) * _ALIGN
 
 
-def _pad_gates(w: torch.Tensor, H: int, Hp: int, cols: int) -> torch.Tensor:
-    """(3H, k) gate-stacked weights (or (3H,) biases) -> (3Hp, cols) (or (3Hp,)), zero-padded per gate."""
+def _pad_gates(w: torch.Tensor, H: int, Hp: int, cols: int | None = None) -> torch.Tensor:
+    """(3H, k) gate-stacked weights -> (3Hp, cols), or (3H,) biases -> (3Hp,); zero-padded per gate."""
     if w.dim() == 1:
         return F.pad(w.view(3, H), (0, Hp - H)).reshape(3 * Hp)
     return F.pad(w.view(3, H, w.shape[1]), (0, cols - w.shape[1], 0, Hp - H)).reshape(3 * Hp, cols)
@@ -82,7 +82,7 @@ def _run_fused(gru: nn.GRU, e_l: torch.Tensor, lengths: torch.Tensor) -> torch.T
     for k in range(gru.num_layers):
         w_ih, w_hh, b_ih, b_hh = (getattr(gru, f"{p}_l{k}") for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
         x = _FusedLayer.apply(x, _pad_gates(w_ih, H, Hp, x.shape[2]), _pad_gates(w_hh, H, Hp, Hp),
-                              _pad_gates(b_ih, H, Hp, 0), _pad_gates(b_hh, H, Hp, 0), active)  # (T, U, Hp)
+                              _pad_gates(b_ih, H, Hp), _pad_gates(b_hh, H, Hp), active)  # (T, U, Hp)
     states = x[:, :, :H].transpose(0, 1)  # (U, T, H), sorted
     states = states[torch.argsort(order)]  # (U, T, H), input order
     return F.pad(states, (0, 0, 0, L - steps)) if steps < L else states  # (U, L, H)
