@@ -9,9 +9,11 @@
 #   2. bench_grid: run_grid with 1, 2 and 4 worker processes sharing the GPU (issue 16's "many runs on one GPU");
 #   3. bench_rgan and bench_scoring on the GPU;
 #   4. bench_scale: a scaled `paper` profile, one real epoch, extrapolated to the paper's study.
-# Everything lands in $OUT/cuda.tar.gz (results .md/.json, logs, STAMP); unpack it into
-# benchmarks/results/cuda/ and run `python benchmarks/run_all.py --only study` or any section
-# to rebuild the targets table with the GPU rows.
+# Everything lands in $OUT/cuda.tar.gz (results .md/.json, logs, STAMP). Replace the stored GPU
+# results with it (STAMP labels every file in the folder, so none of an older run may stay):
+#   rm -rf benchmarks/results/cuda && tar -xzf <files_at>/cuda.tar.gz -C benchmarks/results
+# then `python benchmarks/run_all.py --only study` (or any section) rebuilds the targets table
+# with the GPU rows.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/tacr-gpu-check}

@@ -347,7 +347,7 @@ def summary(out_dir: Path, fresh: set[str]) -> list[str]:
                          f"{w} worker(s) train {g['runs']} {g['profile']} runs {g['workers'][w]['speedup']:.2f}x as fast as one "
                          f"(largest last-AUC difference {diff:.1e})", "reported",
                          _gpu_source(fresh, path) if on_gpu else src(path.name)])
-    gpu = next((json.loads((CUDA_DIR / f).read_text()) for f in ("paper_cuda.json", "scale_cuda.json") if (CUDA_DIR / f).exists()), None)
+    gpu = newest_gpu_epoch(CUDA_DIR)
     if gpu:
         import torch
 
@@ -365,6 +365,15 @@ def summary(out_dir: Path, fresh: set[str]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ main
+def newest_gpu_epoch(folder: Path) -> dict | None:
+    """The GPU's `paper` epoch: of ``paper_cuda.json`` (a full-scale epoch) and ``scale_cuda.json``
+    (a scaled one, extrapolated), the newest by the date it carries (files from before the JSONs
+    carried one count as oldest); on the same date the full-scale one."""
+    found = [(d.get("date", ""), d.get("scale") == 1.0, d) for f in ("paper_cuda.json", "scale_cuda.json")
+             if (d := _load(folder / f))]
+    return max(found, key=lambda t: t[:2])[2] if found else None
+
+
 def paper_study_on_gpu(study: dict | None, epoch_s: float, grid: dict | None, epoch_src: str):
     """The GPU target of issue 16, judged from its measured parts: the runs of the study (the
     configurations of the recorded ``./run_all.sh`` run at the ``paper`` profile's seeds and epochs),
