@@ -359,7 +359,8 @@ def summary(out_dir: Path, fresh: set[str]) -> list[str]:
                      f"validation splits; study (50 x 5) ~{epoch * 250 / 60:.0f} min; GPU memory "
                      f"{gpu.get('epoch_gpu_peak_gb', float('nan')):.1f} GB", "reported", gpu_src])
         row(f"full `paper` study (every notebook) < 1 h on one GPU ({gpu.get('gpu', 'cuda')})",
-            lambda: paper_study_on_gpu(_load(out_dir / "study.json"), epoch, _load(CUDA_DIR / "grid_cuda.json"), gpu_src),
+            lambda: paper_study_on_gpu(_load(out_dir / "study.json"), epoch, _load(CUDA_DIR / "grid_cuda.json"), gpu_src,
+                                       _gpu_source(fresh, CUDA_DIR / "grid_cuda.json")),
             "run the study section, and the cuda section on a GPU")
     return ["## Targets", ""] + table(["target", "measured", "status", "numbers from"], rows) + [""]
 
@@ -374,7 +375,7 @@ def newest_gpu_epoch(folder: Path) -> dict | None:
     return max(found, key=lambda t: t[:2])[2] if found else None
 
 
-def paper_study_on_gpu(study: dict | None, epoch_s: float, grid: dict | None, epoch_src: str):
+def paper_study_on_gpu(study: dict | None, epoch_s: float, grid: dict | None, epoch_src: str, grid_src: str = ""):
     """The GPU target of issue 16, judged from its measured parts: the runs of the study (the
     configurations of the recorded ``./run_all.sh`` run at the ``paper`` profile's seeds and epochs),
     one ``paper`` epoch on the GPU, and the speed-up of several ``run_grid`` workers on it
@@ -397,7 +398,7 @@ def paper_study_on_gpu(study: dict | None, epoch_s: float, grid: dict | None, ep
     w = max(grid["workers"], key=lambda k: grid["workers"][k]["speedup"])
     hours = one_by_one / grid["workers"][w]["speedup"]
     return (text + f"; {w} workers per GPU {grid['workers'][w]['speedup']:.2f}x ({grid['profile']} runs): ~{hours:.1f} h",
-            "met" if hours < 1 else "missed", provenance(CUDA_DIR / "grid_cuda.json"))
+            "met" if hours < 1 else "missed", grid_src or provenance(CUDA_DIR / "grid_cuda.json"))
 
 
 def _gpu_source(fresh: set[str], path: Path) -> str:
