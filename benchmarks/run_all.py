@@ -60,12 +60,6 @@ CUDA_DIR = RESULTS / "cuda"
 #: The .md and .json each section writes (in the output folder).
 FILES = {"scoring": "scoring", "rgan": "rgan", "peer": "peer", "peer_ml100k": "peer_ml100k", "data": "data",
          "micro": "micro", "versions": "versions", "grid": "grid_cpu", "study": "study", "taobao": "taobao"}
-#: Where the stored results that carry no version stamp come from (the results' own history).
-PROVENANCE = {"scoring.json": ("0.3.0", "2026-11-28"), "rgan.json": ("0.3.0", "2026-11-28"),
-              "peer.json": ("0.3.0", "2026-11-28"), "data_paper.json": ("0.3.0", "2026-11-28"),
-              "micro.md": ("0.3.0", "2026-11-28"), "scoring.md": ("0.3.0", "2026-11-28"), "rgan.md": ("0.3.0", "2026-11-28"),
-              "peer.md": ("0.3.0", "2026-11-28"), "data.md": ("0.3.0", "2026-11-28"),
-              "taobao_scale.md": ("0.4.0", "2026-11-29")}
 TAOBAO_ROWS = 2_000_000
 
 
@@ -128,8 +122,7 @@ def run_section(name: str, mode: str, out_dir: Path, opts) -> str:
         text = out.read_text()
         full_md = RESULTS / "taobao_scale.md"
         if rows < 26_000_000 and full_md.exists() and not smoke:
-            v, d = PROVENANCE["taobao_scale.md"]
-            text += (f"\n\n### Stored: the full 26M rows (tacr {v}, {d}; not re-run: "
+            text += (f"\n\n### Stored: the full 26M rows ({provenance(full_md)}; not re-run: "
                      f"`bench_taobao_scale.py --rows 26000000`, ~3 min, ~7 GB)\n\n"
                      + full_md.read_text().split("\n", 1)[1])
         return text
@@ -190,16 +183,10 @@ def stored(name: str, out_dir: Path, how: str) -> str:
 
 
 def provenance(path: Path) -> str:
-    """'stored: tacr V, date D' from the JSON beside a result file, or the results' history."""
-    js = path.with_suffix(".json")
-    try:
-        d = json.loads(js.read_text())
-        if "tacr_version" in d:
-            return f"stored: tacr {d['tacr_version']}, {d.get('date', '?')}"
-    except (OSError, ValueError):
-        pass
-    v = PROVENANCE.get(js.name) or PROVENANCE.get(path.name)
-    return f"stored: tacr {v[0]}, {v[1]}" if v else "stored: from an earlier run"
+    """'stored: tacr V, date D' from the JSON beside a result file (every benchmark's JSON carries
+    them: ``_common.stamp``)."""
+    d = _load(path.with_suffix(".json")) or {}
+    return f"stored: tacr {d['tacr_version']}, {d.get('date', '?')}" if "tacr_version" in d else "stored: version not recorded"
 
 
 def stored_cuda(fresh: bool = False, folder: Path = CUDA_DIR) -> str:
