@@ -343,7 +343,7 @@ def summary(out_dir: Path, fresh: set[str]) -> list[str]:
         kind = "one real `paper` epoch" if gpu["scale"] == 1.0 else f"`paper` epoch extrapolated from scale {gpu['scale']}"
         epoch = gpu["epoch_wall_s"] if gpu["scale"] == 1.0 else gpu["paper_epoch_s"]
         rows.append([f"{kind} on a GPU ({gpu.get('gpu', 'cuda')}); no target", f"{epoch:.1f} s incl. scoring the test and "
-                     f"validation splits; study (50 x 5) ~{epoch * 250 / 60:.0f} min; GPU memory "
+                     f"validation splits; one configuration (5 seeds x 50 epochs) ~{epoch * 250 / 60:.0f} min; GPU memory "
                      f"{gpu.get('epoch_gpu_peak_gb', float('nan')):.1f} GB", "reported", gpu_src])
         row(f"full `paper` study (every notebook) < 1 h on one GPU ({gpu.get('gpu', 'cuda')})",
             lambda: paper_study_on_gpu(_load(out_dir / "study.json"), epoch, _load(CUDA_DIR / "grid_cuda.json"), gpu_src,
@@ -362,7 +362,7 @@ def newest_gpu_epoch(folder: Path) -> dict | None:
     return max(found, key=lambda t: t[:2])[2] if found else None
 
 
-def paper_study_on_gpu(study: dict | None, epoch_s: float, grid: dict | None, epoch_src: str, grid_src: str = ""):
+def paper_study_on_gpu(study: dict | None, epoch_s: float, grid: dict | None, epoch_src: str, grid_src: str):
     """The GPU target of issue 16, judged from its measured parts: the runs of the study (the
     configurations of the recorded ``./run_all.sh`` run at the ``paper`` profile's seeds and epochs),
     one ``paper`` epoch on the GPU, and the speed-up of several ``run_grid`` workers on it
@@ -376,16 +376,16 @@ def paper_study_on_gpu(study: dict | None, epoch_s: float, grid: dict | None, ep
     runs = sum(pa.seeds if r["runs"] >= st.seeds else pa.sweep_seeds for r in study["table"])
     epochs = pa.train["epochs"]
     one_by_one = runs * epochs * epoch_s / 3600
-    text = (f"{len(study['table'])} configurations, {runs} runs x {epochs} epochs at {epoch_s:.1f} s an epoch "
-            f"({epoch_src}): {one_by_one:.1f} h one run after another")
+    text = (f"{len(study['table'])} configurations, {runs} runs x {epochs} epochs at {epoch_s:.1f} s an epoch: "
+            f"{one_by_one:.1f} h one run after another")
     if not grid or grid.get("device") != "cuda" or not grid.get("workers"):
         return (text + f"; under 1 h needs {one_by_one:.1f}x from running several at once, not measured on a GPU "
                 "(`bash benchmarks/gpu_check.sh` measures it in one device call)", "not measured",
-                f"study.json; the epoch {epoch_src}")
+                f"study.json; GPU epoch {epoch_src}")
     w = max(grid["workers"], key=lambda k: grid["workers"][k]["speedup"])
     hours = one_by_one / grid["workers"][w]["speedup"]
     return (text + f"; {w} workers per GPU {grid['workers'][w]['speedup']:.2f}x ({grid['profile']} runs): ~{hours:.1f} h",
-            "met" if hours < 1 else "missed", grid_src or provenance(CUDA_DIR / "grid_cuda.json"))
+            "met" if hours < 1 else "missed", f"study.json; GPU epoch {epoch_src}; GPU grid {grid_src}")
 
 
 def _gpu_source(fresh: set[str], path: Path) -> str:
