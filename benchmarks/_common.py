@@ -16,7 +16,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tacr._io import atomic_write_text  # noqa: E402
+from tacr.files import atomic_write_text  # noqa: E402
 
 
 #: ``--smoke`` runs write here unless ``--out`` says otherwise: the stored results stay intact.

@@ -1,6 +1,6 @@
 """tacr: time-aware attention and regularized adversarial sampling for CTR prediction.
 
-A replication of Wang et al., CIKM 2019. See README.md and ../shared/paper/SPEC.md.
+A replication of Wang et al., CIKM 2019. See README.md and docs/.
 """
 from importlib import import_module
 

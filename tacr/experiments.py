@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._io import atomic_write
+from .files import atomic_write
 from .batch import DeviceData, resolve_device
 from .data.schema import CTRData
 from .train import TrainConfig, run, score_split
@@ -133,7 +133,7 @@ def _read_run(folder: Path, key: str) -> pd.DataFrame:
 
 
 def _remove_orphans(folder: Path) -> None:
-    """Temporary files of killed writers (``.<name>.*``, see :func:`tacr._io.atomic_write`)."""
+    """Temporary files of killed writers (``.<name>.*``, see :func:`tacr.files.atomic_write`)."""
     now = time.time()
     for p in folder.glob(".*"):
         try:

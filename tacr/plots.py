@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._io import atomic_write
+from .files import atomic_write
 
 PAPER_COLOR = "0.35"
 ORACLE_COLOR = "tab:red"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__, claims, paper, stats
-from ._io import atomic_write_text
+from .files import atomic_write_text
 
 START, END = "<!-- RESULTS -->", "<!-- /RESULTS -->"
 

@@ -44,7 +44,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import plots
-from ._io import atomic_write_text
+from .files import atomic_write_text
 from .data import CTRData, load
 from .train import TrainConfig
 

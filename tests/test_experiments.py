@@ -129,7 +129,7 @@ def test_failed_write_leaves_no_partial_file(mini, monkeypatch, tmp_path):
 
 def test_atomic_write_replaces_whole_file(tmp_path):
     """The run cache's (and every figure's) write: all or nothing, no temporary file left."""
-    from tacr._io import atomic_write
+    from tacr.files import atomic_write
 
     path = tmp_path / "x.parquet"
     a = pd.DataFrame({"v": np.arange(5)})

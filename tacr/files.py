@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 
-def _umask() -> int:
+def umask() -> int:
     """The process's umask: from ``/proc`` where it is shown (Linux), which changes nothing;
     otherwise read by setting it and putting it back at once."""
     try:
@@ -32,7 +32,7 @@ def atomic_write(path, write) -> Path:
     os.close(fd)
     try:
         write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

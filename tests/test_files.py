@@ -1,4 +1,4 @@
-"""tacr._io: atomic writes leave whole files with the permissions the user's umask gives."""
+"""tacr.files: atomic writes leave whole files with the permissions the user's umask gives."""
 from __future__ import annotations
 
 import os
@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tacr._io import _umask, atomic_write, atomic_write_text
+from tacr import files
+from tacr.files import atomic_write, atomic_write_text
 
 
 @pytest.fixture()
-def umask():
+def set_umask():
     old = os.umask(0o022)
     os.umask(old)
 
@@ -23,9 +24,9 @@ def umask():
 
 
 @pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
-def test_atomic_write_keeps_the_umask(tmp_path, umask, mask, mode):
-    umask(mask)
-    assert _umask() == mask
+def test_atomic_write_keeps_the_umask(tmp_path, set_umask, mask, mode):
+    set_umask(mask)
+    assert files.umask() == mask
     p = atomic_write_text(tmp_path / "sub" / "a.md", "x\n")
     assert stat.S_IMODE(p.stat().st_mode) == mode
     q = atomic_write(tmp_path / "fig.png", lambda tmp: Path(tmp).write_bytes(b"\x89PNG"))
