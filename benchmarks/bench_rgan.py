@@ -12,7 +12,7 @@ G, built as ``tacr.train`` builds them), C = 35.
   trainer also does (D scores ``--tau-positives`` x C candidates per G step; the study
   profiles use 32, ``TrainConfig``'s default is 64).
 * ``vectorised B=n, fused GRU + distinct rows``: the same step at the ``quick`` and ``real``
-  profiles' run settings (``tacr.study._FAST``: tacr's fused CPU GRU, G's policy once per
+  profiles' run settings (``tacr.study.FAST_PATHS``: tacr's fused CPU GRU, G's policy once per
   distinct candidate row; same math to float rounding), same initial weights.
 * ``per positive`` (written here, plain model calls): the same work one positive at a time,
   Algorithm 1 lines 5-9 with SPEC §6's alternation (a D step and a G step, each with its own C
@@ -50,11 +50,11 @@ from _common import fmt, machine_line, out_path, stamp, table, write_atomic  # n
 from tacr import models, samplers  # noqa: E402
 from tacr.batch import DeviceData  # noqa: E402
 from tacr.samplers.adversarial import penalty, policy_logits  # noqa: E402
-from tacr.study import _FAST  # noqa: E402
+from tacr.study import FAST_PATHS  # noqa: E402
 from tacr.train import GENERATOR_SEED_OFFSET, Critic, TrainConfig  # noqa: E402
 
 
-#: Rows at the ``quick`` and ``real`` profiles' run settings (``tacr.study._FAST``): same math, faster steps.
+#: Rows at the ``quick`` and ``real`` profiles' run settings (``tacr.study.FAST_PATHS``): same math, faster steps.
 FAST_LABEL = "fused GRU + distinct rows"
 
 
@@ -210,7 +210,7 @@ def main(argv=None, data=None):
     fresh = lambda: (copy.deepcopy(D), copy.deepcopy(G))  # noqa: E731
     Df, Gf = make_pair(dd, gru_kernel="fused")  # the same weights (seeded per submodule), the fused GRU
     fused = lambda: (copy.deepcopy(Df), copy.deepcopy(Gf))  # noqa: E731
-    fast = step_config(args.candidates, 0, **_FAST)
+    fast = step_config(args.candidates, 0, **FAST_PATHS)
     batches = [int(b) for b in args.batches.split(",")]
     runners = {f"vectorised B={b:,}": (Vectorised(train, *fresh(), no_tau), b) for b in batches}
     if not args.reference_only:

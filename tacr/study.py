@@ -50,11 +50,11 @@ from .train import TrainConfig
 
 DEFAULT_DATASET = "synthetic"
 DEFAULT_PROFILE = "study"
-_TUNED = dict(lr_d=0.005, lr_g=0.0025, eval_rows=10_000, final_eval_rows=40_000, tau_positives=32)
+STUDY_SETTINGS = dict(lr_d=0.005, lr_g=0.0025, eval_rows=10_000, final_eval_rows=40_000, tau_positives=32)
 # tacr's faster CPU paths (same math, other float summation orders: tacr.models.gru and
 # Adversarial.policy_distinct_rows). The study profile keeps the reference paths until its
 # committed results are regenerated with them; profiles without committed results use them.
-_FAST = dict(gru_kernel="fused", policy_distinct_rows=True)
+FAST_PATHS = dict(gru_kernel="fused", policy_distinct_rows=True)
 
 
 @dataclass(frozen=True)
@@ -68,15 +68,15 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(dict(epochs=2, n_candidates=8, pretrain_epochs=1, tau_positives=16), seeds=1, sweep_seeds=1),
-    "quick": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **_TUNED, **_FAST), seeds=2, sweep_seeds=1),
-    "study": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **_TUNED), seeds=5, sweep_seeds=3),
+    "quick": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **STUDY_SETTINGS, **FAST_PATHS), seeds=2, sweep_seeds=1),
+    "study": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **STUDY_SETTINGS), seeds=5, sweep_seeds=3),
     "paper": Profile(dict(epochs=50, n_candidates=35, pretrain_epochs=2), seeds=5, sweep_seeds=5),
     # real data (MovieLens-100K's validation split): the study's schedule (DIN's validation AUC
     # is flat over lr 0.001-0.005 and 30-300 steps an epoch; time-aware + uniform peaks at epochs
     # 3-6 and falls after 7), every validation and test row scored, 3 seeds (a time-aware + rGAN
-    # run costs about 5.5 minutes on one core here with _FAST: 55 % of the rows are clicks)
+    # run costs about 5.5 minutes on one core here with FAST_PATHS: 55 % of the rows are clicks)
     "real": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, raw_id_init_std=1e-4,
-                         **{**_TUNED, "eval_rows": 0, "final_eval_rows": -1}, **_FAST), seeds=3, sweep_seeds=1),
+                         **{**STUDY_SETTINGS, "eval_rows": 0, "final_eval_rows": -1}, **FAST_PATHS), seeds=3, sweep_seeds=1),
 }
 
 
