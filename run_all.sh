@@ -89,8 +89,11 @@ trap 'rm -rf "$PLAN_DIR"' EXIT
 PLAN=$("$PY" "$RUNALL" plan --base "$CALLER_DIR" ${ONLY:+--only "$ONLY"} "$PLAN_DIR" -- "$@") || exit 2
 PM_ARGS=() NAMES=() SOURCES=() PARAMS=()
 while IFS= read -r -d '' a; do PM_ARGS+=("$a"); done < "$PLAN_DIR/papermill.args"
-SHOWN=()
+SHOWN=() FIG="" PAGE=""
 while IFS=$'\t' read -r name src params shown; do
+  if [ "$name" = outputs ]; then  # where results go: decided once (tacr.profiles.outputs)
+    FIG=$src; [ "$params" = - ] || PAGE=$params; continue
+  fi
   NAMES+=("$name"); SOURCES+=("$src"); PARAMS+=("$params"); SHOWN+=("$shown")
 done <<< "$PLAN"
 
@@ -100,6 +103,7 @@ if [ "$CHECK" = 1 ]; then
     echo "   ${NAMES[$i]}: ${SHOWN[$i]}"
   done
   [ ${#PM_ARGS[@]} -eq 0 ] || echo "   papermill options: ${PM_ARGS[*]}"
+  echo "   figures and tables: $FIG${PAGE:+ (rewrites the committed $PAGE results)}"
   exit 0
 fi
 
@@ -113,10 +117,7 @@ on_signal() {  # end the running notebook's process tree (the supervisor kills k
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
-mkdir -p "$ROOT/figures"
-# the notebooks write the folder they used (tacr.study) to this run's own marker, so a test suite
-# or another run_all.sh going at the same time cannot redirect this run's results block
-export TACR_FIGURES_MARKER="$PLAN_DIR/figures_dir"
+export TACR_FIGURES="$FIG"  # every notebook writes where the plan decided
 start=$(date +%s)
 for i in "${!NAMES[@]}"; do
   name=${NAMES[$i]} src=${SOURCES[$i]} params=${PARAMS[$i]}
@@ -144,25 +145,10 @@ for i in "${!NAMES[@]}"; do
 done
 elapsed=$(( $(date +%s) - start ))
 
-if [ -n "${TACR_FIGURES:-}" ]; then
-  FIG=$TACR_FIGURES
-elif [ -s "$TACR_FIGURES_MARKER" ]; then
-  FIG=$(head -n 1 "$TACR_FIGURES_MARKER")
-else
-  FIG="$ROOT/figures"
-fi
 echo ">> notebooks done in $elapsed s; figures and tables in $FIG, executed notebooks in $OUT" >&2
-# the results block: always outputs/RESULTS.md; the README's too for a default run
-# (every notebook, no parameters, figures in figures/)
-if [ -z "$ONLY" ] && [ $# -eq 0 ] && [ "$(cd "$FIG" && pwd -P)" = "$(cd "$ROOT/figures" && pwd -P)" ]; then
-  "$PY" -m tacr.report --figures "$FIG" --seconds "$elapsed" --out "$ROOT/outputs/RESULTS.md" --readme "$ROOT/README.md"
-elif [ -z "$ONLY" ] && [ $# -eq 3 ] && [ "$1" = "-p" ] && [ "$2" = "dataset" ] \
-     && [ "$(cd "$FIG" && pwd -P)" = "$(cd "$ROOT/figures" && pwd -P)/$3" ] \
-     && grep -qF "<!-- RESULTS $3 -->" "$ROOT/README.md"; then
-  # a real dataset at its default profile whose block the README keeps (e.g. movielens-100k)
-  "$PY" -m tacr.report --figures "$FIG" --seconds "$elapsed" --out "$ROOT/outputs/RESULTS.md" \
-    --readme "$ROOT/README.md" --section "$3"
-elif [ -z "$ONLY" ]; then
-  "$PY" -m tacr.report --figures "$FIG" --seconds "$elapsed" --out "$ROOT/outputs/RESULTS.md" || true
-  echo ">> results block of this run: $ROOT/outputs/RESULTS.md (the README keeps the default run's)" >&2
+# the results block: always outputs/RESULTS.md; the committed page too when this run rewrote
+# a dataset's committed results at its defaults (every notebook)
+if [ -z "$ONLY" ]; then
+  "$PY" -m tacr.report --figures "$FIG" --seconds "$elapsed" --out "$ROOT/outputs/RESULTS.md" ${PAGE:+--page "$PAGE"}
+  [ -n "$PAGE" ] || echo ">> results block of this run: $ROOT/outputs/RESULTS.md (committed pages unchanged)" >&2
 fi

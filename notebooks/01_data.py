@@ -19,13 +19,12 @@ seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 device = "auto"
 
 # %%
-import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 import seaborn as sns
 
 from tacr import study
-from tacr.plots import save_figure, save_table
+
 
 S = study.setup(dataset, data_dir, data_params, profile, seeds, device)
 data = S.data
@@ -41,7 +40,7 @@ print(f"{data.name}: {data.n_users:,} users, {len(data.items):,} items, "
 table1 = data.summary()
 if "oracle_auc" in data.info:
     table1["oracle AUC"] = table1["split"].map(data.info["oracle_auc"])
-save_table(table1, "table1_data")
+S.save_table(table1, "table1_data")
 table1
 
 # %% [markdown]
@@ -69,7 +68,7 @@ fig, ax = plt.subplots(figsize=(7, 3.2))
 sns.histplot(data=hist, x="history length", hue="split", discrete=True, stat="percent", common_norm=False,
              multiple="dodge", shrink=0.8, ax=ax)
 ax.set(title="History length per impression", xlabel="clicks in the history (of L)", ylabel="impressions (%)")
-save_figure(fig, "data_history_length")
+S.save_figure(fig, "data_history_length")
 plt.show()
 
 # %% [markdown]
@@ -107,7 +106,7 @@ if dataset == "synthetic":
     ax.legend()
     fig.suptitle(f"Planted effects of the simulator ({data.name})", y=1.01)
     fig.tight_layout()
-    save_figure(fig, "data_planted_effects")
+    S.save_figure(fig, "data_planted_effects")
     plt.show()
     print("oracle AUC (AUC of the true p_click):", {k: round(v, 4) for k, v in data.info["oracle_auc"].items()})
 else:
@@ -131,7 +130,7 @@ if dataset == "synthetic":
     axes[1].set(title="Gap to the user's previous impression (test)", ylabel="impressions (%)")
     axes[1].tick_params(axis="x", rotation=45)
     fig.tight_layout()
-    save_figure(fig, "data_sessions")
+    S.save_figure(fig, "data_sessions")
     plt.show()
 
 # %% [markdown]
@@ -150,7 +149,7 @@ if dataset == "synthetic":
     from tacr.data.synthetic import effect_budget
 
     budget = effect_budget(data)
-    save_table(budget, "data_effect_budget")
+    S.save_table(budget, "data_effect_budget")
     display_budget = budget
 else:
     display_budget = "Real data: no planted effects, no effect budget."

@@ -46,8 +46,7 @@ from IPython.display import Markdown, display
 from dataclasses import replace
 
 from tacr import claims, paper, stats, study
-from tacr.experiments import load_scores
-from tacr.plots import curve_with_band, legend_outside, oracle_line, save_data, save_figure, save_table
+from tacr.plots import epoch_curves
 
 S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
 samplers = study.as_list(samplers, "samplers")
@@ -59,20 +58,15 @@ if beyond_paper and "rgan" in samplers:
 runs = S.run(configs + extra)
 VARIANTS = {("paper", "alternate"): None, ("cosine", "alternate"): "rgan_cosine", ("paper", "joint"): "rgan_joint"}
 runs["variant"] = [VARIANTS[(p, sch)] or smp for smp, p, sch in zip(runs["sampler"], runs["policy"], runs["schedule"])]
-LABELS = {**paper.SAMPLER_LABELS, "rgan_cosine": f"rGAN, cosine policy T = {cosine_temperature:g} (beyond the paper)",
-          "rgan_joint": "rGAN, joint D+G steps (Algorithm 1 literally)"}
-runs["sampler name"] = runs["variant"].map(LABELS)
+runs["sampler name"] = runs["variant"].map(claims.VARIANT_LABELS)
 
 # %% [markdown]
 # ## Fig. 5: test AUC per epoch (mean over seeds, 95 % band)
 
 # %%
-fig, ax = plt.subplots(figsize=(8.5, 5))
-curve_with_band(ax, runs, "epoch", "test_auc", "sampler name")
-oracle_line(ax, S.oracle)
-ax.set(title=f"Fig. 5 — samplers, {paper.MODEL_LABELS.get(model, model)} model ({S.data.name})", xlabel="epoch", ylabel="test AUC")
-legend_outside(ax)
-save_figure(fig, "fig5_sampler_auc")
+fig = epoch_curves(runs, "sampler name", f"Fig. 5 — samplers, {paper.MODEL_LABELS.get(model, model)} model ({S.data.name})",
+                   S.oracle, figsize=(8.5, 5))
+S.save_figure(fig, "fig5_sampler_auc")
 plt.show()
 
 # %% [markdown]
@@ -82,12 +76,12 @@ plt.show()
 
 # %%
 per = stats.per_run(runs, by=["variant", "sampler", "policy", "schedule"])
-save_data(per, "table3_runs")
+S.save_data(per, "table3_runs")
 summary = stats.summarise(per, "variant", base={"variant": "uniform"} if "uniform" in samplers else None)
-table3 = paper.beside_paper(summary, "variant", paper.TABLE3, "uniform", LABELS)
+table3 = paper.beside_paper(summary, "variant", paper.TABLE3, "uniform", claims.VARIANT_LABELS)
 table3["D updates / run"] = summary["d_updates_per_run"].to_numpy()
 table3["seconds / run"] = summary["seconds_per_run"].round(1).to_numpy()
-save_table(table3, "table3_sampler")
+S.save_table(table3, "table3_sampler")
 table3
 
 # %% [markdown]
@@ -97,7 +91,7 @@ table3
 from tacr import baselines
 
 base_table = baselines.table(S.data)
-save_table(base_table, "table3_baselines")
+S.save_table(base_table, "table3_baselines")
 base_table
 
 # %% [markdown]
@@ -117,7 +111,7 @@ t = S.data.test
 rows = []
 for cfg in configs:
     for seed in S.seeds:
-        sc = load_scores(replace(cfg, seed=seed), S.data, splits=("test",), sample=True)["test"]
+        sc = S.scorer.scores(replace(cfg, seed=seed), splits=("test",), sample=True)["test"]
         r = sc["row"].to_numpy()
         rows.append({"sampler": cfg.sampler, "seed": seed, "test AUC": auc(t.label[r], sc["score"]),
                      "test GAUC (per user)": gauc(t.label[r], sc["score"], t.user[r])})
@@ -126,11 +120,13 @@ within["sampler"] = within["sampler"].map(paper.SAMPLER_LABELS)
 if t.p_click is not None:
     within.loc[len(within)] = {"sampler": "oracle (true p_click), same rows", "test AUC": auc(t.label[r], t.p_click[r]),
                                "test GAUC (per user)": gauc(t.label[r], t.p_click[r], t.user[r])}
-save_table(within, "table3_sampler_gauc")
+S.save_table(within, "table3_sampler_gauc")
 within
 
+# %% [markdown]
+# ## What this run says about the paper's claims
+# Judged by `tacr.claims.sampler_claims` from the tables saved above (the results page calls
+# the same function on the same files).
+
 # %%
-main = per[per["variant"] == per["sampler"]]
-verdicts = claims.table3(main) + claims.beyond_paper_samplers(per)
-verdicts += claims.against_baselines(summary, base_table, "variant", LABELS, S.oracle, "Table 3, baselines")
-display(Markdown(claims.markdown(verdicts)))
+display(Markdown(claims.markdown(claims.sampler_claims(S.figures))))

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from tacr import claims, paper, stats, study
-from tacr.plots import curve_with_band, legend_outside, oracle_line, save_data, save_figure, save_table
+from tacr.plots import epoch_curves
 
 S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
 configs = S.configs(model="din", sampler="uniform") + S.configs(model="time_aware", sampler="rgan")
@@ -30,21 +30,21 @@ labels = {"din+uniform": "DIN + uniform", "time_aware+rgan": "ours: time-aware +
 
 # %%
 per = stats.per_run(runs, by=["variant"])
-save_data(per, "table4_runs")
+S.save_data(per, "table4_runs")
 summary = stats.summarise(per, "variant", base={"variant": "din+uniform"})
 table4 = paper.beside_paper(summary, "variant", paper.TABLE4, "din+uniform", labels)
-save_table(table4, "table4_overall")
+S.save_table(table4, "table4_overall")
 table4
 
 # %%
-fig, ax = plt.subplots(figsize=(7.5, 4.5))
 runs["name"] = runs["variant"].map(labels)
-curve_with_band(ax, runs, "epoch", "test_auc", "name")
-oracle_line(ax, S.oracle)
-ax.set(title=f"Table 4 — overall: ours vs DIN + uniform ({S.data.name})", xlabel="epoch", ylabel="test AUC")
-legend_outside(ax)
-save_figure(fig, "table4_overall_auc")
+fig = epoch_curves(runs, "name", f"Table 4 — overall: ours vs DIN + uniform ({S.data.name})", S.oracle, figsize=(7.5, 4.5))
+S.save_figure(fig, "table4_overall_auc")
 plt.show()
 
+# %% [markdown]
+# ## What this run says about the paper's claim
+# Judged by `tacr.claims.overall_claims` from the table saved above.
+
 # %%
-display(Markdown(claims.markdown(claims.table4(per))))
+display(Markdown(claims.markdown(claims.overall_claims(S.figures))))

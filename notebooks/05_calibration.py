@@ -48,8 +48,7 @@ from IPython.display import Markdown, display
 
 from tacr import claims, paper, study
 from tacr.calibration import BucketCalibrator, calibration_error, calibration_report, reliability_table
-from tacr.experiments import load_scores
-from tacr.plots import legend_outside, save_data, save_figure, save_table
+from tacr.plots import legend_outside
 
 S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
 data, seeds = S.data, S.seeds
@@ -57,7 +56,7 @@ data, seeds = S.data, S.seeds
 bucket_sweep = sorted({int(n) for n in study.as_list(bucket_sweep, "bucket_sweep")} | {paper.CALIBRATION_BUCKETS, int(n_buckets)})
 [config] = S.configs(model=model, sampler=sampler)
 S.run([config])
-scores = {seed: {split: f["score"].to_numpy() for split, f in load_scores(replace(config, seed=seed), data, splits=("train", "test")).items()}
+scores = {seed: {split: f["score"].to_numpy() for split, f in S.scorer.scores(replace(config, seed=seed), splits=("train", "test")).items()}
           for seed in seeds}
 y_train, y_test = data.train.label, data.test.label
 true_test = data.test.p_click  # None on real data
@@ -75,7 +74,7 @@ ax.plot(cal.centers_, cal.bucket_values_, "-", color="tab:blue", lw=2, label="PA
 ax.set(title=f"Fig. 6(a) — p(v_j) with {figure_buckets} buckets ({data.name})",
        xlabel="normalised score sigma(f) = sigmoid(f)", ylabel="CTR in bucket")
 ax.legend(fontsize=9)
-save_figure(fig, "fig6a_bucket_ctr")
+S.save_figure(fig, "fig6a_bucket_ctr")
 plt.show()
 
 # %% [markdown]
@@ -112,12 +111,12 @@ ax.axhline(100 * paper.CALIBRATION_ERROR["in-station-Sep"], color="0.4", ls=":",
 ax.set(title=f"Fig. 6(b) — calibration error vs buckets ({data.name})", xlabel="number of buckets n",
        ylabel="|calibrated CTR − real CTR| / real CTR (%), log")
 legend_outside(ax)
-save_figure(fig, "fig6b_calibration_error")
+S.save_figure(fig, "fig6b_calibration_error")
 plt.show()
 
 # %%
 at_n = sweep[sweep["buckets"] == n_buckets].groupby("rule").mean(numeric_only=True).drop(columns=["seed", "buckets"])
-save_table(sweep.groupby(["buckets", "rule"]).mean(numeric_only=True).drop(columns="seed").reset_index(), "fig6b_calibration_sweep")
+S.save_table(sweep.groupby(["buckets", "rule"]).mean(numeric_only=True).drop(columns="seed").reset_index(), "fig6b_calibration_sweep")
 at_n
 
 # %% [markdown]
@@ -135,7 +134,7 @@ levels = pd.DataFrame({"split": list(data.splits), "rows": [len(sp) for sp in da
 levels["realised CTR noise (%)"] = 100 / np.sqrt(levels["clicks"].clip(lower=1))
 if true_test is not None:
     levels["expected CTR (%)"] = [100 * sp.p_click.mean() for sp in data.splits.values()]
-save_table(levels, "calibration_levels")
+S.save_table(levels, "calibration_levels")
 center = at_n.loc["center"]
 parts = {"error vs realised test CTR (%)": center["signed error (%)"],
          "method's own error, same-period cross-fit (%)": at_n.loc["center, same-period cross-fit", "signed error (%)"],
@@ -145,7 +144,7 @@ if true_test is not None:
     parts["error vs expected test CTR (%)"] = center["error vs true p_click (%)"]
     parts["expected CTR, training vs test period (%)"] = 100 * (exp["train"] / exp["test"] - 1)
 decomposition = pd.Series(parts).rename("centre rule, %d buckets, mean over seeds" % n_buckets).to_frame()
-save_table(decomposition.reset_index().rename(columns={"index": "component"}), "calibration_decomposition")
+S.save_table(decomposition.reset_index().rename(columns={"index": "component"}), "calibration_decomposition")
 display(levels)
 display(decomposition)
 total, own, noise = (parts[k] for k in list(parts)[:3])
@@ -173,12 +172,10 @@ display(Markdown(text))
 
 # %%
 from tacr.data.history import TIME_FEATURE_NAMES, time_features
-from tacr.experiments import load_model
 from tacr.models.embedding import CountedLookup
-from tacr.batch import DeviceData
 from tacr.train import score_split
 
-dd = DeviceData(data, "cpu")
+dd = S.scorer.device_data
 counts = dd.training_counts()
 tf = time_features(data.test.time, data.tz)
 unseen = {name: int((counts["time"][k].numpy()[tf[:, k]] == 0).sum()) for k, name in enumerate(TIME_FEATURE_NAMES)}
@@ -188,7 +185,7 @@ if sum(unseen.values()) == 0:
     fix_text = ("Every time value of the test split occurs in the training split's targets or histories, so the fallback "
                 "changes no score here: the calibration error above is not caused by untrained embedding rows.")
 else:
-    model = load_model(replace(config, seed=seeds[0]), data)
+    model = S.scorer.model(replace(config, seed=seeds[0]))
     after = s0["test"]
     for m in model.modules():
         if isinstance(m, CountedLookup):
@@ -199,7 +196,7 @@ else:
     unseen_table = pd.concat([unseen_table, pd.Series(err, name="calibration error (%), first seed").to_frame()])
     fix_text = (f"With the untrained rows the calibration error is {err['before (random rows)']:.2f} %; with the fallback "
                 f"{err['after (mean of seen)']:.2f} % (first seed; the buckets are fitted on the same training scores).")
-save_table(unseen_table.reset_index().rename(columns={"index": "value"}), "calibration_unseen_values")
+S.save_table(unseen_table.reset_index().rename(columns={"index": "value"}), "calibration_unseen_values")
 display(Markdown(fix_text))
 unseen_table
 
@@ -213,7 +210,7 @@ cal = BucketCalibrator(n_buckets=n_buckets).fit(s0["train"], y_train)
 calibrated = cal.predict(s0["test"])
 raw = 1 / (1 + np.exp(-s0["test"]))
 report = calibration_report(s0["test"], calibrated, y_test)
-save_table(report, "calibration_report", floatfmt=".5f")
+S.save_table(report, "calibration_report", floatfmt=".5f")
 before = reliability_table(raw, y_test).assign(stage="before: sigmoid(f)")
 after = reliability_table(calibrated, y_test).assign(stage="after: calibrated")
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
@@ -224,7 +221,7 @@ for ax, rel in zip(axes, (before, after)):
     ax.set(title=rel["stage"].iloc[0], xlabel="mean predicted CTR in bin", ylabel="observed CTR in bin")
     ax.legend(fontsize=9)
 fig.suptitle(f"Reliability diagram, test split ({data.name})", y=1.02)
-save_figure(fig, "calibration_reliability")
+S.save_figure(fig, "calibration_reliability")
 plt.show()
 report
 
@@ -234,10 +231,10 @@ errors = at_paper[["seed", "signed error (%)"]].rename(columns={"signed error (%
 if true_test is not None:
     errors["error vs expected (%)"] = at_paper["error vs true p_click (%)"].to_numpy()
 errors["realised CTR noise (%)"] = 100 / np.sqrt(max(y_test.sum(), 1))
-save_data(errors, "fig6_calibration_runs")
+S.save_data(errors, "fig6_calibration_runs")
 edge_signed = at_n.loc["edge", "signed error (%)"]
 cross = at_n.loc["center, same-period cross-fit", "calibration error (%)"]
-display(Markdown(claims.markdown(claims.calibration(errors)) + "\n\n"
+display(Markdown(claims.markdown(claims.calibration_claims(S.figures)) + "\n\n"
                  f"Eq. 20 to the letter (edge rule) has a mean signed error of {edge_signed:+.2f} % at {n_buckets} buckets "
                  f"(the centre rule {at_n.loc['center', 'signed error (%)']:+.2f} %); fitted on the test period itself "
                  f"(cross-fit halves) the centre rule's error is {cross:.2f} %."))

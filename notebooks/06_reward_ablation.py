@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from tacr import claims, stats, study
-from tacr.plots import curve_with_band, legend_outside, oracle_line, save_data, save_figure, save_table
+from tacr.plots import epoch_curves
 
 S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
 labels = {"score": "score only: f_D(s')", "penalty": "penalty only: -p(s, s')", "both": "both: f_D(s') - p(s, s')"}
@@ -31,23 +31,19 @@ runs = S.run(S.configs(model=model, sampler="rgan", reward=study.as_list(rewards
 runs["reward structure"] = runs["reward"].map(labels)
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 4.6))
-curve_with_band(ax, runs, "epoch", "test_auc", "reward structure")
-oracle_line(ax, S.oracle)
-ax.set(title=f"Fig. 7 — rGAN reward structures ({S.data.name})", xlabel="epoch", ylabel="test AUC")
-legend_outside(ax)
-save_figure(fig, "fig7_reward_ablation")
+fig = epoch_curves(runs, "reward structure", f"Fig. 7 — rGAN reward structures ({S.data.name})", S.oracle)
+S.save_figure(fig, "fig7_reward_ablation")
 plt.show()
 
 # %%
 per = stats.per_run(runs, by=["reward"])
-save_data(per, "fig7_runs")
+S.save_data(per, "fig7_runs")
 summary = stats.summarise(per, "reward", base={"reward": "both"})
 table = summary[["reward", "seeds", "avg_optimal_auc", "ci_low", "ci_high", "val_selected_auc", "val_ci_low", "val_ci_high",
                  "relaimpr_pct"]].copy()
 table["reward"] = table["reward"].map(labels)
-save_table(table, "fig7_reward_ablation")
+S.save_table(table, "fig7_reward_ablation")
 table
 
 # %%
-display(Markdown(claims.markdown(claims.reward_ablation(per)) + "\n\n" + claims.policy_note(runs)))
+display(Markdown(claims.markdown(claims.reward_claims(S.figures)) + "\n\n" + claims.policy_note(runs)))

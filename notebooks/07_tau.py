@@ -24,7 +24,7 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from tacr import claims, study
-from tacr.plots import save_data, save_figure, save_table
+
 
 S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
 runs = S.run(S.configs(model=model, sampler="rgan"))
@@ -46,15 +46,15 @@ h1, l1 = ax.get_legend_handles_labels()
 h2, l2 = ax2.get_legend_handles_labels()
 ax.legend(h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=9, frameon=False)
 ax.set_title(f"Fig. 8 — Kendall tau of scores and negative penalties ({S.data.name})")
-save_figure(fig, "fig8_kendall_tau")
+S.save_figure(fig, "fig8_kendall_tau")
 plt.show()
 
 # %%
 epochs_table = game[["seed", "epoch", "tau_penalty", "tau_random", "test_auc", "valid_auc"]].reset_index(drop=True)
-save_data(epochs_table, "fig8_epochs")
+S.save_data(epochs_table, "fig8_epochs")
 per_epoch = game.groupby("epoch")[["tau_penalty", "tau_random", "test_auc"]].mean().reset_index()
-save_table(per_epoch, "fig8_kendall_tau")
+S.save_table(per_epoch, "fig8_kendall_tau")
 per_epoch
 
 # %%
-display(Markdown(claims.markdown(claims.kendall(epochs_table)) + "\n\n" + claims.policy_note(runs)))
+display(Markdown(claims.markdown(claims.kendall_claims(S.figures)) + "\n\n" + claims.policy_note(runs)))

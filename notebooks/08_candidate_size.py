@@ -22,14 +22,14 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from tacr import claims, stats, study
-from tacr.plots import legend_outside, oracle_line, save_data, save_figure, save_table, sweep_against_baseline
+from tacr.plots import legend_outside, oracle_line, sweep_against_baseline
 
 S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
 candidate_sizes = [int(c) for c in study.as_list(candidate_sizes, "candidate_sizes")]
 rgan_runs = S.run(S.configs(model=model, sampler="rgan", n_candidates=candidate_sizes), seeds=S.sweep_seeds)
 rgan = stats.per_run(rgan_runs, by=["n_candidates"])
 uniform = stats.per_run(S.run(S.configs(model=model, sampler="uniform"), seeds=S.sweep_seeds), by=["sampler"])
-save_data(rgan, "fig9_runs")
+S.save_data(rgan, "fig9_runs")
 print(f"{len(S.sweep_seeds)} seeds per candidate size: {S.sweep_seeds}")
 
 # %%
@@ -38,14 +38,14 @@ sweep_against_baseline(ax, rgan, "n_candidates", uniform["val_selected_test_auc"
 oracle_line(ax, S.oracle)
 ax.set(title=f"Fig. 9 — candidate size C ({S.data.name})", xlabel="candidate size C", ylabel="validation-selected test AUC")
 legend_outside(ax)
-save_figure(fig, "fig9_candidate_size")
+S.save_figure(fig, "fig9_candidate_size")
 plt.show()
 
 # %%
 summary = stats.summarise(rgan, "n_candidates")
 summary["rGAN - uniform"] = summary["val_selected_auc"] - uniform["val_selected_test_auc"].mean()
-save_table(summary, "fig9_candidate_size")
+S.save_table(summary, "fig9_candidate_size")
 summary[["n_candidates", "seeds", "avg_optimal_auc", "ci_low", "ci_high", "val_selected_auc", "rGAN - uniform"]]
 
 # %%
-display(Markdown(claims.markdown(claims.candidate_size(rgan)) + "\n\n" + claims.policy_note(rgan_runs)))
+display(Markdown(claims.markdown(claims.candidate_size_claims(S.figures)) + "\n\n" + claims.policy_note(rgan_runs)))

@@ -36,7 +36,7 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from tacr import claims, paper, stats, study
-from tacr.plots import legend_outside, oracle_line, save_data, save_figure, save_table
+
 
 S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
 temperatures = [float(t) for t in study.as_list(temperatures, "temperatures")]
@@ -46,15 +46,16 @@ runs = pd.concat([S.run(S.configs(model=model, sampler="rgan", temperature=tempe
                   S.run(S.configs(model=model, sampler="rgan", policy="cosine", temperature=cosine_temperatures), seeds=sweep)],
                  ignore_index=True)
 uniform = stats.per_run(S.run(S.configs(model=model, sampler="uniform"), seeds=sweep), by=["sampler"])
+S.save_data(uniform, "fig10_uniform_runs")
 per = stats.per_run(runs, by=["policy", "temperature"])
 keys = pd.MultiIndex.from_frame(per[["policy", "temperature"]].drop_duplicates())
 diag = (runs[runs["game_epoch"] > 0].groupby(["policy", "temperature"])
         [["policy_effective_candidates", "policy_tv_uniform", "policy_max_min_ratio", "policy_pos_norm", "policy_cand_norm"]]
         .mean().reindex(keys).reset_index())
 per = per.merge(diag, on=["policy", "temperature"])
-save_data(per[per["policy"] == "paper"], "fig10_runs")
-save_data(per, "fig10_all_runs")
-save_data(runs[["policy", "temperature", "n_candidates", "seed", "epoch", "game_epoch", *[c for c in runs if c.startswith("policy_")]]],
+S.save_data(per[per["policy"] == "paper"], "fig10_runs")
+S.save_data(per, "fig10_all_runs")
+S.save_data(runs[["policy", "temperature", "n_candidates", "seed", "epoch", "game_epoch", *[c for c in runs if c.startswith("policy_")]]],
           "fig10_policy_epochs")
 print(f"{len(S.sweep_seeds)} seeds per value: {S.sweep_seeds}")
 
@@ -83,7 +84,7 @@ ax.set(xscale="log", yscale="log", xlabel="initial temperature T (log)", ylabel=
        title="How many of the C candidates the policy really chooses among")
 ax.legend(fontsize=8)
 fig.suptitle(f"Temperature sweep ({S.data.name}, {len(S.sweep_seeds)} seeds)", y=1.02)
-save_figure(fig, "fig10_temperature")
+S.save_figure(fig, "fig10_temperature")
 plt.show()
 
 # %%
@@ -93,7 +94,7 @@ summary["rGAN - uniform"] = summary["val_selected_auc"] - u.mean()
 table = summary[["policy", "temperature", "seeds", "avg_optimal_auc", "val_selected_auc", "val_ci_low", "val_ci_high",
                  "rGAN - uniform", "policy_effective_candidates", "policy_tv_uniform", "policy_max_min_ratio",
                  "policy_pos_norm"]]
-save_table(table, "fig10_temperature")
+S.save_table(table, "fig10_temperature")
 table
 
 # %% [markdown]
@@ -102,6 +103,4 @@ table
 # does. The verdicts below are computed from these numbers (`tacr.claims`).
 
 # %%
-verdicts = claims.temperature(per[per["policy"] == "paper"]) + claims.policy_near_uniform(runs)
-verdicts += claims.sharp_policies(per, uniform)
-display(Markdown(claims.markdown(verdicts)))
+display(Markdown(claims.markdown(claims.temperature_claims(S.figures))))

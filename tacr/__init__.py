@@ -6,7 +6,7 @@ from importlib import import_module
 
 __version__ = "0.4.0"
 
-_SUBMODULES = ("data", "metrics", "models", "samplers", "train", "experiments", "calibration", "plots", "batch", "stats",
+_SUBMODULES = ("data", "metrics", "models", "samplers", "train", "runs", "profiles", "params", "calibration", "plots", "batch", "stats",
                "claims", "study", "baselines", "report", "paper")
 
 

@@ -9,9 +9,11 @@ error of a failed notebook, and the JupyterLab launch. run_all.sh runs this file
     closest names), that a seed list is not empty, and that ``--only`` matches a notebook.
     Writes, for each selected notebook, ``OUT_DIR/<name>.params.yaml`` holding only the
     parameters that notebook declares (so papermill warns about none) and
-    ``OUT_DIR/papermill.args`` (the other papermill options, NUL-separated). Prints one line
-    per notebook: ``<name>\\t<source .py>\\t<parameters file>\\t<parameters shown>``. Exit 2 on a
-    bad parameter or option.
+    ``OUT_DIR/papermill.args`` (the other papermill options, NUL-separated). Prints first where
+    the run's results go, as :func:`tacr.profiles.outputs` decides from the parameters:
+    ``outputs\\t<figures folder>\\t<results page or ->``, then one line per notebook:
+    ``<name>\\t<source .py>\\t<parameters file>\\t<parameters shown>``. Exit 2 on a bad
+    parameter or option.
 ``python tacr/_runall.py supervise -- CMD ...``
     Runs CMD as a child; on SIGINT/SIGTERM, and when CMD ends, ends every process below this
     one, also those whose parent died first (Linux: this process is their subreaper). A
@@ -39,6 +41,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a file: tacr.profiles is import-light (no torch)
+    sys.path.insert(0, str(ROOT))
 
 #: papermill's options that set parameters: short form -> long forms
 PARAM_OPTIONS = {"-p": ("--parameters",), "-r": ("--parameters_raw",), "-y": ("--parameters_yaml",),
@@ -207,12 +211,26 @@ def plan(args: list[str], only: str = "", root: Path = ROOT, base: Path | None =
     return [(p, {k: v for k, v in values.items() if k in per_book[p]}) for p in selected], other
 
 
+def run_outputs(books: list[tuple[Path, dict]], only: str = ""):
+    """Where the run's results go (:func:`tacr.profiles.outputs` on its parameters); no page is
+    rewritten when only some notebooks run."""
+    from tacr.profiles import DEFAULT_DATASET, outputs
+
+    values = {k: v for _, vals in books for k, v in vals.items()}
+    try:
+        out = outputs(values.get("dataset", DEFAULT_DATASET), values.get("profile"), values.get("seeds"), values.get("epochs"))
+    except ValueError as exc:
+        raise PlanError(str(exc)) from exc
+    return out.figures, (None if only else out.page)
+
+
 def write_plan(out_dir: Path, args: list[str], only: str = "", root: Path = ROOT, base: Path | None = None) -> list[str]:
     import yaml
 
     out_dir.mkdir(parents=True, exist_ok=True)
     books, other = plan(args, only, root, base)
-    lines = []
+    figures, page = run_outputs(books, only)
+    lines = [f"outputs\t{figures}\t{page or '-'}"]
     for p, values in books:
         f = out_dir / f"{p.stem}.params.yaml"
         f.write_text(yaml.safe_dump(values, sort_keys=True, allow_unicode=True) if values else "{}\n")

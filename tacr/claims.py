@@ -1,8 +1,10 @@
-"""The paper's claims, each judged in one place: per-run tables in, verdicts out (SPEC §10).
+"""The paper's claims, each judged in one place: saved tables in, verdicts out (SPEC §10).
 
-Every notebook displays the :class:`Verdict` objects these functions return, and
-:mod:`tacr.report` calls the same functions on the tables the notebooks saved, so the README
-and a notebook can never disagree. Each threshold is a named constant below, stated once.
+One function per notebook (:data:`BY_NOTEBOOK`) reads the tables that notebook saved in its
+results folder and returns its claim rows; the notebook displays that function's output and
+:mod:`tacr.report` calls the same function on the same folder, so a results page and a notebook
+can never disagree. They are built from the judging functions below (per-run tables in,
+:class:`Verdict` rows out). Each threshold is a named constant below, stated once.
 
 The rule (SPEC §10): a claim "A beats B" is judged on the **paired difference** A − B of the
 validation-selected test AUC over the seeds both ran (same seed: same data order and, where the
@@ -17,13 +19,14 @@ test AUC over epochs) is shown beside it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats as st
 
 from . import paper
-from .stats import LEVEL, paired, t_interval
+from .stats import LEVEL, paired, summarise, t_interval
 
 #: The metric every verdict is judged on (no test-set peeking), and the paper's.
 VERDICT_METRIC = "val_selected_test_auc"
@@ -371,3 +374,106 @@ def policy_note(runs: pd.DataFrame) -> str:
             f"differed from a uniform draw (largest/smallest probability {game['policy_max_min_ratio'].mean():.2f}): "
             + ("in effect uniform sampling, so the reward structure has little to act on."
                if game["policy_tv_uniform"].mean() < UNIFORM_TV else "the policy departs from uniform."))
+
+
+
+# ------------------------------------------------------------------------------ one function per notebook
+def read_table(folder, name: str) -> pd.DataFrame | None:
+    """A table a notebook saved in ``folder``: ``<name>.parquet``, else ``<name>.csv``; None if neither."""
+    folder = Path(folder)
+    if (folder / f"{name}.parquet").exists():
+        return pd.read_parquet(folder / f"{name}.parquet")
+    if (folder / f"{name}.csv").exists():
+        return pd.read_csv(folder / f"{name}.csv")
+    return None
+
+
+def _oracle(baselines: pd.DataFrame | None) -> float | None:
+    """The simulator's oracle test AUC: the baselines table's oracle row (None on real data)."""
+    if baselines is None:
+        return None
+    row = baselines[baselines["baseline"].str.startswith("oracle")]
+    return float(row["test AUC"].iloc[0]) if len(row) else None
+
+
+def _with_baselines(folder, runs: pd.DataFrame, table: str, key: str, labels: dict, source: str) -> list[Verdict]:
+    base = read_table(folder, table)
+    if base is None:
+        return []
+    return against_baselines(summarise(runs, key), base, key, labels, _oracle(base), source)
+
+
+def embedding_claims(folder) -> list[Verdict]:
+    """Notebook 02 (Table 2): ``table2_runs``, ``table2_baselines``, ``table2_null_runs``."""
+    runs = read_table(folder, "table2_runs")
+    if runs is None:
+        return []
+    out = table2(runs) + _with_baselines(folder, runs, "table2_baselines", "model", paper.MODEL_LABELS,
+                                         "Table 2, baselines")
+    null = read_table(folder, "table2_null_runs")
+    return out + (null_world(null) if null is not None else [])
+
+
+def sampler_claims(folder) -> list[Verdict]:
+    """Notebook 03 (Table 3): ``table3_runs`` (the paper's rows by ``sampler``, the rows beyond
+    the paper by ``variant``) and ``table3_baselines``."""
+    runs = read_table(folder, "table3_runs")
+    if runs is None:
+        return []
+    if "variant" not in runs:  # the paper's samplers only
+        return table3(runs)
+    paper_rows = runs[runs["variant"] == runs["sampler"]]
+    return (table3(paper_rows) + beyond_paper_samplers(runs)
+            + _with_baselines(folder, runs, "table3_baselines", "variant", VARIANT_LABELS, "Table 3, baselines"))
+
+
+def _judge(folder, name: str, judge) -> list[Verdict]:
+    table = read_table(folder, name)
+    return [] if table is None else judge(table)
+
+
+def overall_claims(folder) -> list[Verdict]:
+    """Notebook 04 (Table 4): ``table4_runs``."""
+    return _judge(folder, "table4_runs", table4)
+
+
+def calibration_claims(folder) -> list[Verdict]:
+    """Notebook 05 (Fig. 6): ``fig6_calibration_runs``."""
+    return _judge(folder, "fig6_calibration_runs", calibration)
+
+
+def reward_claims(folder) -> list[Verdict]:
+    """Notebook 06 (Fig. 7): ``fig7_runs``."""
+    return _judge(folder, "fig7_runs", reward_ablation)
+
+
+def kendall_claims(folder) -> list[Verdict]:
+    """Notebook 07 (Fig. 8): ``fig8_epochs``."""
+    return _judge(folder, "fig8_epochs", kendall)
+
+
+def candidate_size_claims(folder) -> list[Verdict]:
+    """Notebook 08 (Fig. 9): ``fig9_runs``."""
+    return _judge(folder, "fig9_runs", candidate_size)
+
+
+def temperature_claims(folder) -> list[Verdict]:
+    """Notebook 09 (Fig. 10): ``fig10_runs`` (the paper's policy), ``fig10_policy_epochs``,
+    ``fig10_all_runs`` (both policies) and ``fig10_uniform_runs`` (uniform sampling on the
+    sweep's seeds)."""
+    out = _judge(folder, "fig10_runs", temperature) + _judge(folder, "fig10_policy_epochs", policy_near_uniform)
+    every, uniform = read_table(folder, "fig10_all_runs"), read_table(folder, "fig10_uniform_runs")
+    if every is not None and uniform is not None and len(uniform):
+        out += sharp_policies(every, uniform)
+    return out
+
+
+#: Each notebook's claim function, in the paper's order (:mod:`tacr.report` concatenates them).
+BY_NOTEBOOK = {"02_embedding_comparison": embedding_claims, "03_sampler_comparison": sampler_claims,
+               "04_overall": overall_claims, "05_calibration": calibration_claims, "06_reward_ablation": reward_claims,
+               "07_tau": kendall_claims, "08_candidate_size": candidate_size_claims, "09_temperature": temperature_claims}
+
+
+def all_claims(folder) -> list[Verdict]:
+    """Every notebook's claim rows for a results folder (notebooks that did not run give none)."""
+    return [v for judge in BY_NOTEBOOK.values() for v in judge(folder)]

@@ -1,10 +1,10 @@
 """The shared figure style and output helpers of the notebooks.
 
-Figures go to the study's figure folder (``figures/`` for the default study, see
-:func:`tacr.study.figures_folder`; ``$TACR_FIGURES`` overrides), as PNG with stable names;
-tables as Markdown and CSV beside them for people, and as parquet (:func:`save_data`) for
-:mod:`tacr.report`, which never parses the display text. Every write is atomic (temp file,
-then rename), so an interrupted run never leaves half a figure.
+Figures go to the run's results folder (:func:`tacr.profiles.outputs` decides it; notebooks
+write through ``Study.save_*``), as PNG with stable names; tables as Markdown and CSV beside
+them for people, and as parquet (:func:`save_data`) for :mod:`tacr.claims`, which never parses
+the display text. Every write is atomic (temp file, then rename), so an interrupted run never
+leaves half a figure.
 """
 from __future__ import annotations
 
@@ -20,25 +20,6 @@ PAPER_COLOR = "0.35"
 ORACLE_COLOR = "tab:red"
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parent.parent
-
-
-_FIGURES: list[Path] = []
-
-
-def set_figures_dir(path) -> None:
-    """Where this process's figures and tables go (set by :func:`tacr.study.setup`)."""
-    _FIGURES[:] = [Path(path)]
-
-
-def figures_dir() -> Path:
-    path = Path(os.environ["TACR_FIGURES"]) if os.environ.get("TACR_FIGURES") else (
-        _FIGURES[0] if _FIGURES else repo_root() / "figures")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def setup_style():
     import matplotlib
 
@@ -51,22 +32,22 @@ def setup_style():
     plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 130, "savefig.bbox": "tight", "axes.titleweight": "bold"})
 
 
-def save_figure(fig, name: str) -> Path:
-    """Save ``fig`` as ``figures/<name>.png`` atomically; returns the path."""
-    return atomic_write(figures_dir() / f"{name}.png", lambda tmp: fig.savefig(tmp, format="png"))
+def save_figure(fig, name: str, folder) -> Path:
+    """Save ``fig`` as ``<folder>/<name>.png`` atomically; returns the path."""
+    return atomic_write(Path(folder) / f"{name}.png", lambda tmp: fig.savefig(tmp, format="png"))
 
 
-def save_table(df: pd.DataFrame, name: str, floatfmt: str = ".4f") -> Path:
-    """Save ``df`` as ``figures/<name>.csv`` and ``.md`` atomically; returns the .md path."""
-    atomic_write(figures_dir() / f"{name}.csv", lambda tmp: df.to_csv(tmp, index=False))
+def save_table(df: pd.DataFrame, name: str, folder, floatfmt: str = ".4f") -> Path:
+    """Save ``df`` as ``<folder>/<name>.csv`` and ``.md`` atomically; returns the .md path."""
+    atomic_write(Path(folder) / f"{name}.csv", lambda tmp: df.to_csv(tmp, index=False))
     md = df.to_markdown(index=False, floatfmt=floatfmt)
-    return atomic_write(figures_dir() / f"{name}.md", lambda tmp: Path(tmp).write_text(md + "\n"))
+    return atomic_write(Path(folder) / f"{name}.md", lambda tmp: Path(tmp).write_text(md + "\n"))
 
 
-def save_data(df: pd.DataFrame, name: str) -> Path:
-    """Save ``df`` as ``figures/<name>.parquet`` atomically: the machine-readable table that
-    :mod:`tacr.report` reads (per-run metrics, sweeps)."""
-    return atomic_write(figures_dir() / f"{name}.parquet", lambda tmp: df.to_parquet(tmp, index=False))
+def save_data(df: pd.DataFrame, name: str, folder) -> Path:
+    """Save ``df`` as ``<folder>/<name>.parquet`` atomically: the machine-readable table that
+    :mod:`tacr.claims` reads (per-run metrics, sweeps)."""
+    return atomic_write(Path(folder) / f"{name}.parquet", lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def oracle_line(ax, value: float | None, label: str = "oracle AUC (true p_click)"):
@@ -82,6 +63,19 @@ def curve_with_band(ax, df: pd.DataFrame, x: str, y: str, hue: str, ci: float = 
 
     sns.lineplot(data=df, x=x, y=y, hue=hue, errorbar=("ci", ci), seed=0, marker="o", markersize=4, ax=ax)
     return ax
+
+
+def epoch_curves(runs: pd.DataFrame, hue: str, title: str, oracle: float | None = None, figsize=(8, 4.6)):
+    """One panel of test AUC per epoch, a line per ``hue`` value (mean over seeds, 95 % band),
+    the oracle as a dashed line, the legend outside; returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=figsize)
+    curve_with_band(ax, runs, "epoch", "test_auc", hue)
+    oracle_line(ax, oracle)
+    ax.set(title=title, xlabel="epoch", ylabel="test AUC")
+    legend_outside(ax)
+    return fig
 
 
 def legend_outside(ax, **kwargs):

@@ -1,15 +1,16 @@
-"""The README's results block, built from the machine-readable tables the notebooks saved.
+"""The results block of a run, built from the results folder the notebooks wrote.
 
-``./run_all.sh`` calls ``python -m tacr.report`` after the notebooks: it always writes
-``outputs/RESULTS.md`` and, for a default run (all notebooks, no papermill parameters), also
-replaces the text between ``<!-- RESULTS -->`` and ``<!-- /RESULTS -->`` in ``README.md``.
+``./run_all.sh`` calls ``python -m tacr.report`` after the notebooks, with the folder and the
+page :func:`tacr.profiles.outputs` chose: it records the run's wall time in the folder's
+``study.json``, always writes ``outputs/RESULTS.md`` and, when the run wrote a dataset's
+committed results (``--page``), also replaces that dataset's block in ``README.md``.
 
-Verdicts come from :mod:`tacr.claims`, called on the per-run parquet tables the notebooks wrote
-(``*_runs.parquet``, ``fig8_epochs.parquet``, ``fig6_calibration_runs.parquet``): the same
-functions the notebooks display, so the README and a notebook cannot disagree. The display
-tables (``*.md``) are embedded as they are, never parsed.
+The block is a concatenation: the folder's ``study.json`` (which run), the display tables
+(``*.md``, embedded as they are, never parsed), the figures, and the claim rows of
+:func:`tacr.claims.all_claims` — the functions the notebooks display — so a page and a notebook
+cannot disagree, and the committed block can be rebuilt from the committed folder byte for byte.
 
-    python -m tacr.report [--figures figures] [--seconds 1227] [--readme README.md] [--out outputs/RESULTS.md]
+    python -m tacr.report [--figures figures] [--seconds 1227] [--page synthetic] [--out outputs/RESULTS.md]
 """
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, claims, paper, stats
+from . import claims
 from .files import atomic_write_text
+from .profiles import DEFAULT_DATASET, read_record, write_record
 
 START, END = "<!-- RESULTS -->", "<!-- /RESULTS -->"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def markers(section: str | None = None) -> tuple[str, str]:
@@ -29,67 +32,14 @@ def markers(section: str | None = None) -> tuple[str, str]:
     return (START, END) if not section else (f"<!-- RESULTS {section} -->", f"<!-- /RESULTS {section} -->")
 
 
-def _oracle(fig: Path) -> float | None:
-    """The simulator's oracle test AUC from Table 1's CSV (None for real data)."""
-    path = fig / "table1_data.csv"
-    if not path.exists():
-        return None
-    t1 = pd.read_csv(path)
-    if "oracle AUC" not in t1 or t1.loc[t1["split"] == "test", "oracle AUC"].isna().all():
-        return None
-    return float(t1.loc[t1["split"] == "test", "oracle AUC"].iloc[0])
-
-
-def _baselines(fig: Path, runs: pd.DataFrame, table: str, key: str, labels: dict, source: str) -> list[claims.Verdict]:
-    path = fig / f"{table}.csv"
-    if not path.exists():
-        return []
-    return claims.against_baselines(stats.summarise(runs, key), pd.read_csv(path), key, labels, _oracle(fig), source)
-
-
-def _table3(runs: pd.DataFrame, fig: Path) -> list[claims.Verdict]:
-    """As notebook 03: the paper's rows by sampler, the rows beyond the paper by variant."""
-    if "variant" not in runs:
-        return claims.table3(runs)
-    return (claims.table3(runs[runs["variant"] == runs["sampler"]]) + claims.beyond_paper_samplers(runs)
-            + _baselines(fig, runs, "table3_baselines", "variant", claims.VARIANT_LABELS, "Table 3, baselines"))
-
-
-def _sharp(runs: pd.DataFrame, fig: Path) -> list[claims.Verdict]:
-    """Fig. 10's sharpest policies against uniform sampling: the uniform runs are Table 3's
-    (the same config; paired by seed on the sweep's seeds)."""
-    path = fig / "table3_runs.parquet"
-    if not path.exists():
-        return []
-    t3 = pd.read_parquet(path)
-    uniform = t3[(t3["sampler"] == "uniform") & t3["seed"].isin(runs["seed"])]
-    return claims.sharp_policies(runs, uniform) if len(uniform) else []
-
-
-#: (parquet table, its verdicts given the table and the figures folder) in the order of the
-#: paper; each is what the notebook that wrote the table displays.
-CLAIMS = (("table2_runs", lambda t, fig: claims.table2(t) + _baselines(fig, t, "table2_baselines", "model",
-                                                                            paper.MODEL_LABELS, "Table 2, baselines")),
-          ("table2_null_runs", lambda t, fig: claims.null_world(t)),
-          ("table3_runs", _table3),
-          ("table4_runs", lambda t, fig: claims.table4(t)),
-          ("fig6_calibration_runs", lambda t, fig: claims.calibration(t)),
-          ("fig7_runs", lambda t, fig: claims.reward_ablation(t)),
-          ("fig8_epochs", lambda t, fig: claims.kendall(t)),
-          ("fig9_runs", lambda t, fig: claims.candidate_size(t)),
-          ("fig10_runs", lambda t, fig: claims.temperature(t)),
-          ("fig10_policy_epochs", lambda t, fig: claims.policy_near_uniform(t)),
-          ("fig10_all_runs", _sharp))
+def section_of(page: str | None) -> str | None:
+    """The README block of a results page: the simulator's is the unnamed one."""
+    return None if page in (None, DEFAULT_DATASET) else page
 
 
 def verdicts(fig: Path) -> list[claims.Verdict]:
-    """Every claim whose table is in ``fig`` (tables of notebooks that did not run are skipped)."""
-    out = []
-    for name, judge in CLAIMS:
-        path = Path(fig) / f"{name}.parquet"
-        if path.exists():
-            out += judge(pd.read_parquet(path), Path(fig))
-    return out
+    """Every claim whose tables are in ``fig``: each notebook's claim function (:data:`tacr.claims.BY_NOTEBOOK`)."""
+    return claims.all_claims(fig)
 
 
 def _md(path: Path) -> str:
@@ -107,10 +57,12 @@ def _img(fig: Path, name: str, alt: str) -> str:
     return f"![{alt}]({rel.as_posix()})"
 
 
-def results_block(fig: Path, seconds: float | None = None, section: str | None = None) -> str:
-    """The Markdown between the README markers (without them); ``section``: the dataset of a
-    named block (``./run_all.sh -p dataset <section>``)."""
+def results_block(fig: Path, section: str | None = None) -> str:
+    """The Markdown between the README markers (without them), from the folder alone;
+    ``section``: the dataset of a named block (``./run_all.sh -p dataset <section>``)."""
     fig = Path(fig)
+    record = read_record(fig)
+    seconds = record.get("seconds")
     t1 = pd.read_csv(fig / "table1_data.csv") if (fig / "table1_data.csv").exists() else None
     took = (f" The notebooks of the run that wrote this block took {seconds / 60:.1f} minutes (runs already in "
             "the run cache are read, not retrained)." if seconds else "")
@@ -125,7 +77,7 @@ def results_block(fig: Path, seconds: float | None = None, section: str | None =
     command = f"`./run_all.sh -p dataset {section}`" if section else "`./run_all.sh` with no arguments"
     title = f"### Results of the committed run on `{section}`" if section else "## Results of the committed run"
     out = [title, "",
-           f"{command} (tacr {__version__}){where}, {seeds} seeds.{took} Every number below "
+           f"{command} (tacr {record.get('tacr', 'version unknown')}){where}, {seeds} seeds.{took} Every number below "
            "comes from that run; the paper's numbers are its in-station-Sep dataset (JD.com, private), so compare "
            "orderings and relative improvements, not absolute AUCs. \"avg optimal AUC\" is the paper's metric (mean "
            "over seeds of each run's best test AUC over its game epochs); \"val-selected\" picks the epoch on the "
@@ -177,18 +129,21 @@ def update_readme(readme: Path, block: str, section: str | None = None) -> None:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--figures", default="figures")
-    ap.add_argument("--seconds", type=float, default=None, help="wall time of the notebook run")
+    ap.add_argument("--seconds", type=float, default=None, help="wall time of the notebook run (recorded in study.json)")
     ap.add_argument("--out", default="outputs/RESULTS.md")
-    ap.add_argument("--readme", default=None, help="also replace the README's results block")
-    ap.add_argument("--section", default=None, help="the dataset of a named README block (<!-- RESULTS NAME -->)")
+    ap.add_argument("--page", default=None, help="the dataset whose committed block in the README this run rewrites")
+    ap.add_argument("--readme", default=str(ROOT / "README.md"), help="the README holding the committed blocks")
     args = ap.parse_args(argv)
-    block = results_block(Path(args.figures), args.seconds, args.section)
+    fig = Path(args.figures)
+    if args.seconds is not None:
+        write_record(fig, {"seconds": round(args.seconds)})
+    block = results_block(fig, section_of(args.page))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, block + "\n")
-    if args.readme:
-        update_readme(Path(args.readme), block, args.section)
-    print(f"wrote {out}" + (f" and the results block of {args.readme}" if args.readme else ""))
+    if args.page:
+        update_readme(Path(args.readme), block, section_of(args.page))
+    print(f"wrote {out}" + (f" and the {args.page} block of {args.readme}" if args.page else ""))
 
 
 if __name__ == "__main__":

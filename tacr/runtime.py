@@ -5,12 +5,10 @@ fresh ``mmap`` and unmaps them on ``free``, and trims freed memory at the top of
 128 KB. PyTorch on CPU allocates and frees tensors of tens to hundreds of MB on every training
 step (a G pass over B x C = 154K candidates at the paper's batch), so each step pays for
 page faults and zeroing of memory the kernel just took back. :func:`tune_cpu_allocator` raises
-both thresholds so freed blocks are reused from the heap. Measured in
-``benchmarks/bench_micro.py`` (child processes with and without it, alternated; one thread):
-the trainer's rGAN D step + G step at B = 4,400 went from 11.4 s (6.1 s of it kernel time) to
-6.0 s (no kernel time), 1.9x. Numbers are unchanged (only where memory comes from changes).
-The cost: freed memory at the top of the heap is not returned to the OS, so the resident size
-stays at its peak (the paper-profile epoch: 6.4 -> 7.2 GB).
+both thresholds so freed blocks are reused from the heap (the saving is measured in
+``benchmarks/``, ``docs/performance.md``). Numbers are unchanged (only where memory comes from
+changes). The cost: freed memory at the top of the heap is not returned to the OS, so the
+resident size stays at its peak.
 
 Called once by :class:`tacr.batch.DeviceData`; set ``TACR_MALLOC_TUNING=0`` to opt out. A no-op
 off glibc (macOS, Windows, musl).

@@ -1,204 +1,66 @@
-"""The study's set-up, shared by every notebook: profiles, base configs, data, output folder.
+"""The study's set-up, shared by every notebook: parameters, data, base config, where results go.
 
-* :data:`PROFILES` — the training budget and seeds of each profile: ``study``, the default, the
-  decisive study (5 seeds for the paper's claims, 3 for the sensitivity sweeps, the settings
-  below chosen on the validation split); ``quick`` (a 15-minute look on 2 CPU cores), ``smoke``
-  (tests) and ``paper`` (SPEC §6 to the letter: 50 epochs, C = 35, lr 0.02/0.01). The
-  simulator has a data profile of the same name (:mod:`tacr.data.synthetic`).
-
-Departures of ``study`` and ``quick`` from Sec. 4.2, chosen on the validation split of the
-``quick`` simulator before any verdict was computed: learning rates 0.005 (D) and 0.0025 (G)
-instead of 0.02 and 0.01 (at 0.02 the validation AUC peaks at epoch 2 and then swings by
-±0.01 between epochs; at 0.005 it rises to a plateau about 0.01 higher on average over the
-later epochs, with the paper's 2:1 ratio kept for G); 6 epochs instead of 50 (1 of pre-training
-and 5 of the game for the adversarial samplers: on the study simulator the validation AUC of
-every model reaches its plateau by epoch 4-5 and declines after epoch 6 as the models overfit,
-measured on an 8-epoch run of Table 2 before any verdict; the 90-minute budget of the study on 2
-CPU cores allows no more); per-epoch AUCs on a fixed stratified sample of
-10,000 rows per split (``eval_rows``), the selected epoch's test AUC on 40,000 rows
-(``final_eval_rows``: the verdicts' metric), and Kendall tau on 32 positives per G step (Fig. 8).
-``real`` is the default of the real datasets (:data:`DATASET_DEFAULTS`): its budget was chosen
-on MovieLens-100K's validation split (``benchmarks/real_budget.py``, results in
-``benchmarks/results/real_budget_ml100k.md``) before any test AUC was read; item ids are
-learned from a small initial scale (``raw_id_init_std=1e-4``) and the loader codes the user id as
-a field (``user_id_aux=True``), both chosen on validation in ``benchmarks/bench_peer.py``.
-* :func:`base_config` — the :class:`~tacr.train.TrainConfig` of a profile.
-* :func:`default_profile` — the profile a dataset runs with when none is given.
 * :func:`setup` — what every notebook starts with: parameters coerced (papermill's ``-p``
-  passes lists and dicts as text), the data (memoised per process), the base config, the
-  figure folder, and a :class:`Study` whose ``run`` trains a grid on the notebook's seeds.
+  passes lists and mappings as text, :mod:`tacr.params`), the data (kept for the next notebook
+  in the process), the base config of the profile (:mod:`tacr.profiles`), the results folder
+  (:func:`tacr.profiles.outputs`, the one place that decides it), and a :class:`Study` whose
+  ``run`` trains a grid on the notebook's seeds, whose ``scorer`` scores finished runs and whose
+  ``save_*`` methods write figures and tables to the folder.
+* :func:`base_config` — the :class:`~tacr.train.TrainConfig` of a profile.
+* :func:`load_dataset` — a dataset by name with its defaults (:data:`tacr.profiles.DATASET_DEFAULTS`).
 
-Figures and tables go to ``figures/`` for the default dataset and profile, and to
-``figures/<dataset>[-<profile>][-<seeds/epochs>]/`` otherwise (``$TACR_FIGURES`` overrides
-both), so a run on other data, or with other seeds or epochs, never overwrites the committed
-figures. The folder used is written to
-``outputs/figures_dir`` (or ``$TACR_FIGURES_MARKER``) for ``run_all.sh``.
+``setup`` also records the run in the folder's ``study.json`` (:func:`tacr.profiles.write_record`:
+dataset, profile, seeds, epochs, whether the data is the simulator, tacr version), which
+:mod:`tacr.claims` and :mod:`tacr.report` read beside the tables.
 """
 from __future__ import annotations
 
+import functools
 import json
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from . import plots
-from .files import atomic_write_text
+from . import __version__, plots
 from .data import CTRData, load
+from .params import as_dict, as_list, as_seeds  # noqa: F401  (the notebooks call study.as_list)
+from .profiles import (DATASET_DEFAULTS, DEFAULT_DATASET, DEFAULT_PROFILE, FAST_PATHS, PROFILES,  # noqa: F401
+                       STUDY_SETTINGS, Outputs, default_profile, outputs, profile_of, write_record)
 from .train import TrainConfig
 
-DEFAULT_DATASET = "synthetic"
-DEFAULT_PROFILE = "study"
-STUDY_SETTINGS = dict(lr_d=0.005, lr_g=0.0025, eval_rows=10_000, final_eval_rows=40_000, tau_positives=32)
-# tacr's faster CPU paths (same math, other float summation orders: tacr.models.gru and
-# Adversarial.policy_distinct_rows). The study profile keeps the reference paths until its
-# committed results are regenerated with them; profiles without committed results use them.
-FAST_PATHS = dict(gru_kernel="fused", policy_distinct_rows=True)
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A profile: TrainConfig overrides, seeds for the paper's claims and for the sweeps."""
-
-    train: dict
-    seeds: int
-    sweep_seeds: int
-
-
-PROFILES: dict[str, Profile] = {
-    "smoke": Profile(dict(epochs=2, n_candidates=8, pretrain_epochs=1, tau_positives=16), seeds=1, sweep_seeds=1),
-    "quick": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **STUDY_SETTINGS, **FAST_PATHS), seeds=2, sweep_seeds=1),
-    "study": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **STUDY_SETTINGS), seeds=5, sweep_seeds=3),
-    "paper": Profile(dict(epochs=50, n_candidates=35, pretrain_epochs=2), seeds=5, sweep_seeds=5),
-    # real data (MovieLens-100K's validation split): the study's schedule (DIN's validation AUC
-    # is flat over lr 0.001-0.005 and 30-300 steps an epoch; time-aware + uniform peaks at epochs
-    # 3-6 and falls after 7), every validation and test row scored, 3 seeds (a time-aware + rGAN
-    # run costs about 5.5 minutes on one core here with FAST_PATHS: 55 % of the rows are clicks)
-    "real": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, raw_id_init_std=1e-4,
-                         **{**STUDY_SETTINGS, "eval_rows": 0, "final_eval_rows": -1}, **FAST_PATHS), seeds=3, sweep_seeds=1),
-}
-
-
-# Real data: the profile and loader parameters a dataset runs with unless the notebook says
-# otherwise (``data_params`` given by the user are merged over these).
-DATASET_DEFAULTS: dict[str, tuple[str, dict]] = {
-    "movielens-100k": ("real", {"user_id_aux": True}),
-    "movielens-1m": ("real", {"user_id_aux": True}),
-}
-
-
-def default_profile(dataset: str = DEFAULT_DATASET) -> str:
-    """``study`` for the simulator; the dataset's entry in :data:`DATASET_DEFAULTS`, else
-    ``real``, for real data."""
-    if dataset == DEFAULT_DATASET:
-        return DEFAULT_PROFILE
-    return DATASET_DEFAULTS.get(dataset, ("real", {}))[0]
-
-
-def profile_of(name: str) -> Profile:
-    """A profile by name; ``"<profile>-null"`` (the simulator's null world) trains like its profile."""
-    base = name[: -len("-null")] if name.endswith("-null") else name
-    if base not in PROFILES:
-        raise ValueError(f"unknown profile {name!r}; choose from {sorted(PROFILES)}")
-    return PROFILES[base]
-
-
 def base_config(profile: str = DEFAULT_PROFILE, **overrides) -> TrainConfig:
-    """The training defaults of a profile (:data:`PROFILES`), with ``overrides``."""
+    """The training defaults of a profile (:data:`tacr.profiles.PROFILES`), with ``overrides``."""
     return TrainConfig(**{**profile_of(profile).train, **overrides})
 
 
-# ------------------------------------------------------------------------------ parameters
-def as_list(value, name: str = "parameter") -> list:
-    """A notebook list parameter: a list, or its text as papermill's ``-p`` passes it
-    (``"[0, 1]"`` or ``"0, 1"``), or one scalar."""
-    if isinstance(value, str):
-        text = value.strip()
-        parsed = _parse(text if text.startswith("[") else f"[{text}]", name)
-        if not isinstance(parsed, list):
-            raise ValueError(f"{name}: expected a list, got {value!r}")
-        return parsed
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
-
-
-def as_dict(value, name: str = "parameter") -> dict:
-    """A notebook dict parameter: a dict, None, or its JSON/YAML text."""
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        value = _parse(value, name) if value.strip() else {}
-    if not isinstance(value, dict):
-        raise ValueError(f"{name}: expected a mapping, got {value!r}")
-    return value
-
-
-def as_seeds(value) -> list[int]:
-    """Seeds: a list (or its text), or an int n meaning seeds 0 .. n-1."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        seeds = list(range(value))
-    else:
-        seeds = as_list(value, "seeds")
-    if not seeds:
-        raise ValueError("seeds is empty: give at least one seed, e.g. -p seeds 3 or -y 'seeds: [0, 1, 2]'")
-    return [int(s) for s in seeds]
-
-
-def _parse(text: str, name: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{name}: cannot parse {text!r} as JSON or YAML: {exc}") from exc
-
-
 # ------------------------------------------------------------------------------ data
-_MEMO: dict = {}
-
-
 def load_dataset(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profile: str | None = None) -> CTRData:
     """The notebooks' data: the simulator takes ``profile`` as its size (None: the default);
     real datasets take ``data_dir``; ``data_params`` go to the loader, over the dataset's
-    defaults (:data:`DATASET_DEFAULTS`). Memoised per process (one dataset kept)."""
+    defaults. The last dataset loaded is kept (``load_dataset.cache_clear()`` forgets it)."""
     profile = default_profile(dataset) if profile is None else profile
     params = {**DATASET_DEFAULTS.get(dataset, ("", {}))[1], **as_dict(data_params, "data_params")}
-    key = json.dumps([dataset, str(data_dir) if data_dir else None, params, profile], sort_keys=True, default=str)
-    if key not in _MEMO:
-        params = dict(params)
-        if dataset == "synthetic":
-            params.setdefault("profile", profile)
-        elif data_dir is not None:
-            params["data_dir"] = data_dir
-        _MEMO.clear()
-        _MEMO[key] = load(dataset, **params)
-    return _MEMO[key]
+    if dataset == "synthetic":
+        params.setdefault("profile", profile)
+    elif data_dir is not None:
+        params["data_dir"] = str(data_dir)
+    return _load(dataset, json.dumps(params, sort_keys=True, default=str))
 
 
-def figures_folder(dataset: str, profile: str | None = None, variant: str = "") -> Path:
-    """``figures/`` for the default study, ``figures/<dataset>/`` for another dataset at its
-    default profile, ``figures/<dataset>-<profile>/`` otherwise; a ``variant`` (seeds or epochs
-    other than the profile's, :func:`setup`) adds ``-<variant>``, so a partial run never
-    overwrites the committed figures."""
-    if os.environ.get("TACR_FIGURES"):
-        return Path(os.environ["TACR_FIGURES"])
-    root = plots.repo_root() / "figures"
-    parts = [] if profile is None or profile == default_profile(dataset) else [profile]
-    parts += [variant] if variant else []
-    if not parts:
-        return root if dataset == DEFAULT_DATASET else root / dataset
-    return root / "-".join([dataset, *parts])
+@functools.lru_cache(maxsize=1)
+def _load(dataset: str, params: str) -> CTRData:
+    return load(dataset, **json.loads(params))
+
+
+load_dataset.cache_clear = _load.cache_clear
 
 
 # ------------------------------------------------------------------------------ the study
 @dataclass
 class Study:
-    """A notebook's data, base config and seeds; ``run`` trains a grid of configs on them."""
+    """A notebook's data, base config, seeds and results folder; ``run`` trains a grid of
+    configs on them, ``scorer`` scores finished runs, ``save_*`` write to the folder."""
 
     data: CTRData
     base: TrainConfig
@@ -207,6 +69,7 @@ class Study:
     workers: int | str
     profile: str
     figures: Path
+    _scorer: object = field(default=None, repr=False)
 
     @property
     def oracle(self) -> float | None:
@@ -222,38 +85,46 @@ class Study:
         return [replace(self.base, **c) for c in combos]
 
     def run(self, configs, seeds=None, data: CTRData | None = None) -> pd.DataFrame:
-        """:func:`tacr.experiments.run_grid` on this study's data (or ``data``), seeds (or
-        ``seeds``) and workers."""
-        from .experiments import run_grid
+        """:func:`tacr.runs.run_grid` on this study's data (or ``data``), seeds (or ``seeds``) and workers."""
+        from .runs import run_grid
 
         return run_grid(configs, self.seeds if seeds is None else as_seeds(seeds), self.data if data is None else data,
                         workers=self.workers)
+
+    @property
+    def scorer(self):
+        """A :class:`tacr.runs.Scorer` of finished runs on this study's data (made once)."""
+        if self._scorer is None:
+            from .runs import Scorer
+
+            self._scorer = Scorer(self.data)
+        return self._scorer
+
+    def save_figure(self, fig, name: str) -> Path:
+        return plots.save_figure(fig, name, self.figures)
+
+    def save_table(self, df: pd.DataFrame, name: str, floatfmt: str = ".4f") -> Path:
+        return plots.save_table(df, name, self.figures, floatfmt)
+
+    def save_data(self, df: pd.DataFrame, name: str) -> Path:
+        return plots.save_data(df, name, self.figures)
 
 
 def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profile: str | None = None, seeds=None,
           device: str = "auto", epochs=None, workers="auto", **overrides) -> Study:
     """What every study notebook starts with (see the module docstring). ``profile`` None: the
-    dataset's (:func:`default_profile`). ``seeds`` None: the profile's (``range(n)``); the
-    sweeps use the profile's first ``sweep_seeds`` of them."""
-    profile = default_profile(dataset) if profile is None else profile
-    prof = profile_of(profile)
-    seeds = as_seeds(prof.seeds if seeds is None else seeds)
+    dataset's (:func:`tacr.profiles.default_profile`). ``seeds`` None: the profile's
+    (``range(n)``); the sweeps use the profile's first ``sweep_seeds`` of them."""
+    out: Outputs = outputs(dataset, profile, seeds, epochs)
+    prof = profile_of(out.profile)
     plots.setup_style()
-    data = load_dataset(dataset, data_dir, data_params, profile)
-    if epochs is not None:
-        overrides["epochs"] = int(epochs)
-    base = base_config(profile, device=device, **overrides)
-    variant = []
-    if seeds != as_seeds(prof.seeds):
-        variant.append("seeds" + "-".join(map(str, seeds)))
-    if base.epochs != base_config(profile).epochs:
-        variant.append(f"epochs{base.epochs}")
-    folder = figures_folder(dataset, profile, "-".join(variant))
-    plots.set_figures_dir(folder)
-    marker = Path(os.environ.get("TACR_FIGURES_MARKER") or plots.repo_root() / "outputs" / "figures_dir")
-    try:
-        atomic_write_text(marker, f"{folder.resolve()}\n")
-    except OSError:
-        pass
-    sweep = seeds[:max(1, min(prof.sweep_seeds, len(seeds)))]
-    return Study(data=data, base=base, seeds=seeds, sweep_seeds=sweep, workers=workers, profile=profile, figures=folder)
+    data = load_dataset(dataset, data_dir, data_params, out.profile)
+    if out.epochs is not None:
+        overrides["epochs"] = out.epochs
+    base = base_config(out.profile, device=device, **overrides)
+    record = {"dataset": dataset, "data": data.name, "profile": out.profile, "seeds": out.seeds,
+              "epochs": base.epochs, "simulator": "oracle_auc" in data.info, "tacr": __version__}
+    write_record(out.figures, record)
+    sweep = out.seeds[:max(1, min(prof.sweep_seeds, len(out.seeds)))]
+    return Study(data=data, base=base, seeds=out.seeds, sweep_seeds=sweep, workers=workers, profile=out.profile,
+                 figures=out.figures)

@@ -53,8 +53,8 @@ class TrainConfig(SamplerConfig):
     the one place their defaults live), the model, the schedule, the seed and the device."""
 
     model: str = "time_aware"  # time_aware, gru, din, gru_attention
-    raw_id_init_std: float | None = None  # init std of a learned item-id embedding (data without raw features)
-    gru_kernel: str | None = None  # "packed" (None: nn.GRU) or "fused" (tacr's CPU GRU, same math; tacr.models.gru)
+    raw_id_init_std: float = 1.0  # init std of a learned item-id embedding (data without raw features)
+    gru_kernel: str = "packed"  # "packed" (nn.GRU) or "fused" (tacr's CPU GRU, same math; tacr.models.gru)
     sampler: str = "rgan"  # lr, under, user_fixed, uniform, irgan, irgan_pp, rgan
     epochs: int = 10
     steps_per_epoch: int = 30
@@ -78,7 +78,7 @@ class TrainConfig(SamplerConfig):
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         if self.pretrain_epochs < 0 or self.d_steps_per_g < 1:
             raise ValueError("pretrain_epochs must be >= 0 and d_steps_per_g >= 1")
-        if self.gru_kernel is not None and self.gru_kernel not in models_mod.GRU_KERNELS:
+        if self.gru_kernel not in models_mod.GRU_KERNELS:
             raise ValueError(f"unknown gru_kernel {self.gru_kernel!r}; choose from {models_mod.GRU_KERNELS}")
         if self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
@@ -86,13 +86,13 @@ class TrainConfig(SamplerConfig):
             raise ValueError(f"eval_rows must be >= 0 and final_eval_rows >= -1, got {self.eval_rows}, {self.final_eval_rows}")
 
     def model_overrides(self) -> dict:
-        """The :class:`tacr.models.ModelConfig` fields this run sets (those left at None are not)."""
-        return {k: v for k, v in (("raw_id_init_std", self.raw_id_init_std), ("gru_kernel", self.gru_kernel)) if v is not None}
+        """The :class:`tacr.models.ModelConfig` fields a run sets beside the model's preset."""
+        return {"raw_id_init_std": self.raw_id_init_std, "gru_kernel": self.gru_kernel}
 
     def key_fields(self) -> dict:
-        """The fields that change results (device and evaluation batch size do not). Fields
-        left at None are omitted, so adding an optional field keeps the keys of cached runs."""
-        d = {k: v for k, v in asdict(self).items() if v is not None}
+        """Every field that can change a run's numbers: all of them but where the run executes
+        (``device``) and how many rows are scored at once (``eval_batch_size``)."""
+        d = asdict(self)
         d.pop("device")
         d.pop("eval_batch_size")
         return d

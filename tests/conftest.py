@@ -9,10 +9,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
-def _private_figures_marker(tmp_path, monkeypatch):
-    """Notebooks run by a test record their figure folder in the test's own marker file, never
-    in the repository's ``outputs/figures_dir`` (a ``./run_all.sh`` may be running beside)."""
-    monkeypatch.setenv("TACR_FIGURES_MARKER", str(tmp_path / "figures_dir"))
+def _private_figures(tmp_path, monkeypatch):
+    """Whatever a test writes as results goes to its own folder, never to the repository's
+    ``figures/`` (a test that checks the default folders unsets this itself)."""
+    monkeypatch.setenv("TACR_FIGURES", str(tmp_path / "figures"))
 
 
 @pytest.fixture(scope="session")

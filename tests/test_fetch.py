@@ -198,8 +198,7 @@ def test_smoke_notebooks_on_real_files(ml100k, tmp_path, monkeypatch):
     the real test split, its tables written."""
     from test_notebooks import ROOT, execute_in_process
 
-    for var, sub in (("TACR_CACHE_DIR", "data-cache"), ("TACR_FIGURES", "figures"), ("TACR_CACHE", "runs"),
-                     ("TACR_FIGURES_MARKER", "marker")):
+    for var, sub in (("TACR_CACHE_DIR", "data-cache"), ("TACR_FIGURES", "figures"), ("TACR_CACHE", "runs")):
         monkeypatch.setenv(var, str(tmp_path / sub))
     common = dict(dataset="movielens-100k", data_dir=str(ml100k), profile="smoke", seeds=[0])
     ns = execute_in_process(ROOT / "notebooks" / "01_data.py", **common)

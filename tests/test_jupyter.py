@@ -33,8 +33,7 @@ def server(tmp_path_factory):
     token = secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTER_CONFIG_DIR=str(tmp / "config"),
                JUPYTER_DATA_DIR=str(tmp / "data"), IPYTHONDIR=str(tmp / "ipython"), MPLBACKEND="Agg",
-               TACR_FIGURES=str(tmp / "figures"), TACR_CACHE=str(tmp / "runs"), OMP_NUM_THREADS="1",
-               TACR_FIGURES_MARKER=str(tmp / "figures_dir"))  # never the repository's outputs/figures_dir
+               TACR_FIGURES=str(tmp / "figures"), TACR_CACHE=str(tmp / "runs"), OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "jupyter_server", "--no-browser", "--ServerApp.ip=127.0.0.1", "--ServerApp.port=0",
            f"--ServerApp.root_dir={ROOT / 'notebooks'}", f"--IdentityProvider.token={token}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:

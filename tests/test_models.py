@@ -582,7 +582,9 @@ def test_train_config_gives_the_kernel_to_the_model():
     cfg = TrainConfig(gru_kernel="fused", raw_id_init_std=1e-3)
     assert cfg.model_overrides() == {"raw_id_init_std": 1e-3, "gru_kernel": "fused"}
     assert cfg.key_fields()["gru_kernel"] == "fused"
-    assert "gru_kernel" not in TrainConfig().key_fields() and TrainConfig().model_overrides() == {}
+    plain = TrainConfig()  # every field a plain value, all of them in the key
+    assert plain.model_overrides() == {"raw_id_init_std": 1.0, "gru_kernel": "packed"}
+    assert plain.key_fields()["gru_kernel"] == "packed" and plain.key_fields()["policy_distinct_rows"] is False
 
 
 def test_distinct_first_positions_match_numpy():

@@ -76,7 +76,8 @@ def test_papermill_reads_every_parameter(path):
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_on_smoke(path, notebook_env, tmp_path):
+def test_notebook_runs_on_smoke(path, notebook_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("TACR_FIGURES", str(notebook_env))  # one folder for every notebook, as run_all.sh
     execute(path, tmp_path, **SMOKE, **SMALL_SWEEPS.get(path.stem, {}))
     for name in EXPECTED[path.stem]:
         f = notebook_env / name

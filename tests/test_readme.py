@@ -105,7 +105,7 @@ def test_python_module_command(cmd):
 
 def is_cluster_recipe(code: str) -> bool:
     """A block that needs a cluster (a Dask scheduler, SLURM): compiled and its names checked,
-    not run (the Dask path itself runs in tests/test_experiments.py on a local cluster)."""
+    not run (the Dask path itself runs in tests/test_runs.py on a local cluster)."""
     return "tcp://" in code or "submitit" in code
 
 
@@ -128,7 +128,7 @@ def test_cluster_recipe(code):
         mod = importlib.import_module(module)
         for name in names.split(","):
             assert hasattr(mod, name.strip()), f"{module}.{name.strip()} does not exist"
-    from tacr.experiments import run_grid
+    from tacr.runs import run_grid
     params = inspect.signature(run_grid).parameters
     for call in re.findall(r"run_grid\((.*)\)", code):
         for kw in re.findall(r"(\w+)=", call):

@@ -333,12 +333,17 @@ def test_policy_normalises_by_candidate_norm_only():
     assert policy_probs(pos, cand, 1e-3)[0, 1] > 0.999
 
 
-def test_sampler_policy_is_eq16_on_generator_embeddings(dd):
+def rgan_batch(dd, n: int, temperature: float):
+    """An rGAN sampler at ``temperature`` with the first ``n`` training positives and their candidates."""
     tr = dd["train"]
     s = adversarial("rgan", dd)
-    s.temperature = 0.7
-    pos = tr.batch(tr.pos_rows[:10])
-    cand = s.candidates(pos)
+    s.temperature = temperature
+    pos = tr.batch(tr.pos_rows[:n])
+    return s, pos, s.candidates(pos)
+
+
+def test_sampler_policy_is_eq16_on_generator_embeddings(dd):
+    s, pos, cand = rgan_batch(dd, 10, 0.7)
     with torch.no_grad():
         logp = s._policy(pos, cand).double().numpy()
         e_pos = s.G(pos).e_s.double().numpy()
@@ -498,11 +503,7 @@ def test_reinforce_zero_advantage_leaves_policy(dd):
 
 def test_reinforce_gradient_sign_with_real_policy(dd):
     # d/dlogit_j of -log p_k * A is -A (1[j=k] - p_j): positive advantage pushes logit k up
-    tr = dd["train"]
-    s = adversarial("rgan", dd)
-    s.temperature = 1.0
-    pos = tr.batch(tr.pos_rows[:5])
-    cand = s.candidates(pos)
+    s, pos, cand = rgan_batch(dd, 5, 1.0)
     B, C = 5, s.config.n_candidates
     e_pos = s.G(pos).e_s.detach()
     e_cand = s.G(cand).e_s.detach().view(B, C, -1).requires_grad_(True)
@@ -707,7 +708,6 @@ def test_sampler_logs_policy_diagnostics_of_its_draws(dd):
 def test_joint_schedule_is_algorithm_1_to_the_letter(dd):
     """schedule="joint": every step updates D on one policy draw, then G with the updated D's
     reward (D gets one update per step, like the non-adversarial samplers)."""
-    tr = dd["train"]
     s = adversarial("rgan", dd, schedule="joint", pretrain_epochs=0)
     log = []
     pairwise, reinforce = s.critic.pairwise, s._reinforce

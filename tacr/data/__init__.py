@@ -24,7 +24,7 @@ def load(name: str, **params) -> CTRData:
     if name not in LOADERS:
         raise ValueError(f"unknown dataset {name!r}; available: {sorted(LOADERS)}")
     data = LOADERS[name](**params)
-    data._recipe = {"name": name, "params": params}  # how a worker reloads it (tacr.experiments)
+    data.recipe = {"name": name, "params": params}  # how a worker reloads it (tacr.runs.DataRef)
     return data
 
 

@@ -42,8 +42,8 @@ def time_phase(dt: torch.Tensor, dim: int = 90, base: float = 10000.0) -> tuple[
     The phase ``dt / (2 pi base^(2j/dim))`` is formed in float64 (``dt`` reaches 1e7 s and more,
     where float32 keeps only ~1 s resolution, i.e. O(1) rad error in the fastest components) and
     reduced to its fractional part in float64 (exact to ~1e-9 rad for |dt| < 1e8 s); float32
-    ``sin``/``cos`` then see |angle| < 2 pi. A float64 sine of arguments ~1e7 rad is ~30x slower
-    (costly argument reduction) and ``fmod`` ~1.5x slower than ``frac``.
+    ``sin``/``cos`` then see |angle| < 2 pi (a float64 sine of arguments ~1e7 rad needs a costly
+    argument reduction; ``frac`` is cheaper than ``fmod``).
     """
     if dim < 2 or dim % 2:
         raise ValueError(f"relative time embedding dimension must be even and >= 2, got {dim}")

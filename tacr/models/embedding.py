@@ -80,11 +80,11 @@ class OneHotLinear(CountedLookup):
 
 
 class IdEmbedding(CountedLookup):
-    """A learned id embedding (``nn.Embedding``'s N(0, 1) init, or N(0, ``init_std``^2))."""
+    """A learned id embedding, initialised N(0, ``init_std``^2) (1.0: ``nn.Embedding``'s default)."""
 
-    def __init__(self, n: int, dim: int, init_std: float | None = None):
+    def __init__(self, n: int, dim: int, init_std: float = 1.0):
         super().__init__()
-        self.init_std = 1.0 if init_std is None else float(init_std)
+        self.init_std = float(init_std)
         self.weight = nn.Parameter(torch.empty(n, dim))  # (n, d)
         self.reset_parameters()
 
@@ -131,11 +131,11 @@ class ItemEmbedding(nn.Module):
         (..., item_dim) float32.
     Without raw features (``spec.has_raw_features`` False) ``e_r`` is a learned
     ``raw_dim``-d item-id embedding (:class:`IdEmbedding`) in the same input slot, initialised
-    N(0, 1) (``nn.Embedding``'s default) or N(0, ``raw_id_init_std``^2) when that is given.
+    N(0, ``raw_id_init_std``^2) (1.0: ``nn.Embedding``'s default).
     """
 
     def __init__(self, spec, onehot_dim: int = 8, item_dim: int = 90, n_layers: int = 3, temporal: bool = True,
-                 raw_id_init_std: float | None = None):
+                 raw_id_init_std: float = 1.0):
         super().__init__()
         if n_layers < 1:
             raise ValueError(f"item embedding needs >= 1 layer, got {n_layers}")

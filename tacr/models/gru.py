@@ -16,8 +16,7 @@ positions of each history and leave the states of padded positions and empty his
   differ: states agree with ``packed`` to ~1e-7, gradients to ~1e-6 relative
   (``tests/test_models.py``). ``benchmarks/bench_micro.py`` measures the two side by side.
 
-The kernel is a run setting (``TrainConfig.gru_kernel``; None means ``packed``, so results cached
-before the choice existed keep their keys). On CUDA, ``fused`` runs the packed kernel: cuDNN's
+The kernel is a run setting (``TrainConfig.gru_kernel``, default ``packed``). On CUDA, ``fused`` runs the packed kernel: cuDNN's
 fused GRU is the fast one there, and a profile that sets ``fused`` for its CPU runs (``quick``,
 ``real``) should not slow its GPU runs down.
 """

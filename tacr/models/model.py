@@ -21,11 +21,8 @@ Speed (``dedup``): GRU states, ``W_h h_l`` and DIN's history term do not depend 
 so with ``dedup=True`` they are computed once per distinct ``hist_id`` in the batch and gathered;
 with ``dedup_items=True`` the item-embedding MLP also runs once per distinct
 (item, month, weekday, day, hour) row, and only on real history positions. ``dedup=False`` is
-the plain per-sample path (reference for tests). Both give the same scores up to float rounding.
-Measured on CPU (``benchmarks/bench_scoring.py``, quick synthetic test split, ~18 samples per
-distinct history): scoring is 5-19x faster with ``dedup``; ``dedup_items`` adds 0-30 %
-(never slower beyond noise), so both default to True. On random 4,096-row training batches
-(1/3 distinct histories) forward+backward of ``time_aware`` is ~5x faster.
+the plain per-sample path (reference for tests). Both give the same scores up to float rounding;
+both default to True (their speed-ups are measured in ``benchmarks/``, ``docs/performance.md``).
 Independently of ``dedup``, the readouts evaluate real history positions only.
 """
 from __future__ import annotations
@@ -63,10 +60,10 @@ class ModelConfig:
     time_base: float = 10000.0
     aux_dim: int = 8
     din_hidden: tuple[int, ...] = (36,)
-    # std of the learned item-id embedding's N(0, std^2) init (data without raw features); None:
-    # nn.Embedding's N(0, 1). Opt-in departure (ML-100K study: 1e-4, as deepctr's embeddings, lets
-    # a rarely seen item start at the average item instead of at a random point; see bench_peer).
-    raw_id_init_std: float | None = None
+    # std of the learned item-id embedding's N(0, std^2) init (data without raw features); 1.0 is
+    # nn.Embedding's N(0, 1). A departure where set smaller (the real-data profile: 1e-4, as
+    # deepctr's embeddings, lets a rarely seen item start near the average item).
+    raw_id_init_std: float = 1.0
     gru_kernel: str = "packed"  # "packed" (nn.GRU) | "fused" (tacr's CPU layer, same math, :mod:`.gru`)
     dedup: bool = True  # history work once per distinct hist_id
     dedup_items: bool = True  # item MLP once per distinct (item, time features); needs dedup
@@ -83,8 +80,8 @@ class ModelConfig:
                 raise ValueError(f"{f} must be >= 1, got {getattr(self, f)}")
         if self.gru_kernel not in GRU_KERNELS:
             raise ValueError(f"gru_kernel must be one of {GRU_KERNELS}, got {self.gru_kernel!r}")
-        if self.raw_id_init_std is not None and not self.raw_id_init_std > 0:
-            raise ValueError(f"raw_id_init_std must be > 0 or None, got {self.raw_id_init_std}")
+        if not self.raw_id_init_std > 0:
+            raise ValueError(f"raw_id_init_std must be > 0, got {self.raw_id_init_std}")
 
 
 #: The models of SPEC §2-3, as ModelConfig overrides.

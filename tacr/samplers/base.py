@@ -45,8 +45,8 @@ class SamplerConfig:
     policy: str = "paper"  # Eq. (16) as written, or "cosine" (beyond the paper: T on a fixed scale)
     schedule: str = "alternate"  # D and G steps alternate (SPEC Decision), or "joint" (Algorithm 1 literally)
     # G's policy pass evaluates a candidate drawn twice in one batch once (same values; weight
-    # gradients summed in another order, so last bits differ). None: off (keeps cached keys).
-    policy_distinct_rows: bool | None = None
+    # gradients summed in another order, so last bits differ).
+    policy_distinct_rows: bool = False
 
     def __post_init__(self):
         if self.policy not in POLICIES:

@@ -1,5 +1,5 @@
-"""tacr.experiments (the run cache: resume, atomic writes, keys, executors) and tacr.stats'
-summaries (SPEC §8)."""
+"""tacr.runs (the checksummed run cache: resume, atomic writes, keys, corruption, executors;
+scores from stored weights) and tacr.stats' summaries."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,8 +10,9 @@ import pytest
 import torch
 from scipy import stats
 
-import tacr.experiments as ex
-from tacr.experiments import run_grid, run_key
+import tacr.runs.cache as cache_mod
+import tacr.runs.grid as grid_mod
+from tacr.runs import RunCache, Scorer, run_grid, run_key
 from tacr.stats import config_columns, per_run, summarise
 from tacr.study import base_config
 
@@ -35,7 +36,7 @@ def grid(configs, seeds, data, cache, **kw):
 
 def counting(monkeypatch, fail_on=None):
     """Replace the trainer run_grid calls by a wrapper that records each config (and can fail)."""
-    trained, real = [], ex.run
+    trained, real = [], grid_mod.run
 
     def wrapper(cfg, *args, **kwargs):
         trained.append(cfg)
@@ -43,7 +44,7 @@ def counting(monkeypatch, fail_on=None):
             raise KeyboardInterrupt("simulated interruption")
         return real(cfg, *args, **kwargs)
 
-    monkeypatch.setattr(ex, "run", wrapper)
+    monkeypatch.setattr(grid_mod, "run", wrapper)
     return trained
 
 
@@ -51,7 +52,7 @@ def no_training(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("run_grid trained although every run is cached")
 
-    monkeypatch.setattr(ex, "run", boom)
+    monkeypatch.setattr(grid_mod, "run", boom)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def test_grid_caches_each_run_as_parquet(cached, mini):
     folder, df = cached
     keys = [run_key(replace(c, seed=s), mini.fingerprint()) for c in (CFG_A, CFG_B) for s in (0, 1)]
     assert len(set(keys)) == 4
-    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{k}.{ext}" for k in keys for ext in ("parquet", "pt"))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{k}.{ext}" for k in keys for ext in ("parquet", "pt", "json"))
     assert len(df) == 4 * 2  # 4 runs x 2 epochs
     assert set(df["run_key"]) == set(keys)
     for col in config_columns(df) + ["seed", "epoch", "test_auc", "valid_auc", "dataset", "threads", "n_candidates"]:
@@ -89,7 +90,7 @@ def test_cache_dir_from_environment(cached, mini, monkeypatch, tmp_path):
     for p in folder.iterdir():
         (tmp_path / p.name).write_bytes(p.read_bytes())
     monkeypatch.setenv("TACR_CACHE", str(tmp_path))
-    assert ex.cache_dir() == tmp_path
+    assert RunCache().folder == tmp_path
     no_training(monkeypatch)
     again = run_grid([CFG_A, CFG_B], [0, 1], mini, quiet=True, progress=False)
     pd.testing.assert_frame_equal(first, again)
@@ -100,7 +101,7 @@ def test_interrupted_grid_resumes(mini, monkeypatch, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         grid([CFG_A], [0, 1, 2], mini, tmp_path)
     assert [c.seed for c in trained] == [0, 1]
-    assert len(list(tmp_path.iterdir())) == 2  # only the finished run (rows and weights), no partial files
+    assert len(list(tmp_path.iterdir())) == 3  # only the finished run (rows, weights, manifest), no partial files
     done = next(tmp_path.glob("*.parquet"))
     stamp = done.stat().st_mtime_ns
 
@@ -109,7 +110,7 @@ def test_interrupted_grid_resumes(mini, monkeypatch, tmp_path):
     assert [c.seed for c in trained] == [1, 2]  # only the missing runs train
     assert done.stat().st_mtime_ns == stamp
     assert sorted(df["seed"].unique()) == [0, 1, 2]
-    assert len(list(tmp_path.glob("*.parquet"))) == 3 and len(list(tmp_path.iterdir())) == 6
+    assert len(list(tmp_path.glob("*.parquet"))) == 3 and len(list(tmp_path.iterdir())) == 9
 
 
 def test_failed_write_leaves_no_partial_file(mini, monkeypatch, tmp_path):
@@ -160,7 +161,7 @@ def test_run_key_changes_with_config_data_and_version(monkeypatch):
     assert run_key(c, "fp2") != k
     # device and evaluation batch size do not change results, so not the key
     assert run_key(replace(c, device="cpu", eval_batch_size=17), "fp1") == k
-    monkeypatch.setattr(ex, "__version__", "999.0")
+    monkeypatch.setattr(cache_mod, "__version__", "999.0")
     assert run_key(c, "fp1") != k
 
 
@@ -261,8 +262,8 @@ def test_base_config_profiles():
         base_config("nope")
 
 
-def test_dataset_defaults_profile_folder_and_marker(monkeypatch, tmp_path):
-    from tacr import study
+def test_dataset_defaults_profile_and_outputs(monkeypatch, tmp_path):
+    from tacr import profiles, study
 
     assert study.default_profile("synthetic") == "study" and study.default_profile("movielens-100k") == "real"
     assert study.default_profile("table") == "real"
@@ -271,35 +272,49 @@ def test_dataset_defaults_profile_folder_and_marker(monkeypatch, tmp_path):
     # the faster CPU paths: on for the profiles without committed results from the reference paths
     fast = lambda c: (c.gru_kernel, c.policy_distinct_rows)  # noqa: E731
     assert fast(real) == fast(base_config("quick")) == ("fused", True)
-    assert fast(base_config("study")) == fast(base_config("paper")) == (None, None)
+    assert fast(base_config("study")) == fast(base_config("paper")) == ("packed", False)
     monkeypatch.delenv("TACR_FIGURES", raising=False)
-    root = study.plots.repo_root() / "figures"
-    assert study.figures_folder("synthetic", "study") == root == study.figures_folder("synthetic", None)
-    assert study.figures_folder("synthetic", "quick") == root / "synthetic-quick"
-    assert study.figures_folder("movielens-100k", None) == root / "movielens-100k"
-    assert study.figures_folder("movielens-100k", "real") == root / "movielens-100k"
-    assert study.figures_folder("movielens-100k", "smoke") == root / "movielens-100k-smoke"
-    assert study.figures_folder("synthetic", "study", "seeds0-1") == root / "synthetic-seeds0-1"
-    assert study.figures_folder("movielens-100k", "smoke", "epochs3") == root / "movielens-100k-smoke-epochs3"
+    root = profiles.ROOT / "figures"
+    out = lambda *a, **k: (lambda o: (o.figures, o.page))(profiles.outputs(*a, **k))  # noqa: E731
+    assert out("synthetic", "study") == out("synthetic") == (root, "synthetic")
+    assert out("synthetic", "quick") == (root / "synthetic-quick", None)
+    assert out("movielens-100k") == out("movielens-100k", "real") == (root / "movielens-100k", "movielens-100k")
+    assert out("movielens-100k", "smoke") == (root / "movielens-100k-smoke", None)
+    assert out("synthetic", seeds="[0, 1]") == (root / "synthetic-seeds0-1", None)  # papermill's -p text
+    assert out("synthetic", seeds="[0, 1, 2, 3, 4]") == out("synthetic", seeds=5) == (root, "synthetic")
+    assert out("movielens-100k", "smoke", epochs=3) == (root / "movielens-100k-smoke-epochs3", None)
+    assert out("movielens-100k", epochs=6) == (root / "movielens-100k", "movielens-100k")  # the profile's own
+    assert out("table") == (root / "table", None)  # a user's log: no committed page to rewrite
+    monkeypatch.setenv("TACR_FIGURES", str(tmp_path / "figs"))
+    assert out("synthetic") == (tmp_path / "figs", None)  # elsewhere: never a committed page
+    monkeypatch.setenv("TACR_FIGURES", str(root))
+    assert out("synthetic") == (root, "synthetic")
+    with pytest.raises(ValueError, match="profile"):
+        profiles.outputs("synthetic", "nope")
+
     calls = []
     monkeypatch.setattr(study, "load", lambda name, **params: calls.append((name, params)) or "data")
-    study._MEMO.clear()
+    study.load_dataset.cache_clear()
     study.load_dataset("movielens-100k", data_params={"rating_threshold": 5})
     study.load_dataset("movielens-100k", data_params='{"user_id_aux": false}')  # papermill's -p passes text
-    study._MEMO.clear()
+    study.load_dataset("movielens-100k", data_params='{"user_id_aux": false}')  # kept: loaded once
+    study.load_dataset.cache_clear()
     assert calls == [("movielens-100k", {"user_id_aux": True, "rating_threshold": 5}),  # the user's over the defaults
                      ("movielens-100k", {"user_id_aux": False})]
+
+
+def test_setup_records_the_run_in_its_folder(monkeypatch, tmp_path, smoke_data):
+    from tacr import profiles, study
+
     monkeypatch.setenv("TACR_FIGURES", str(tmp_path / "figs"))
-    monkeypatch.setenv("TACR_FIGURES_MARKER", str(tmp_path / "marker"))
-    monkeypatch.setattr(study, "load_dataset", lambda *a, **k: "data")
+    monkeypatch.setattr(study, "load_dataset", lambda *a, **k: smoke_data)
     S = study.setup("movielens-100k", seeds=[0, 1])
     assert (S.profile, S.seeds, S.sweep_seeds, S.base.raw_id_init_std) == ("real", [0, 1], [0], 1e-4)
-    assert (tmp_path / "marker").read_text().strip() == str((tmp_path / "figs").resolve())
-    monkeypatch.delenv("TACR_FIGURES")  # the README's `--only 03 -p seeds '[0, 1]'` keeps off figures/
-    assert study.setup("synthetic", seeds="[0, 1]").figures == root / "synthetic-seeds0-1"
-    assert study.setup("synthetic", seeds="[0, 1, 2, 3, 4]").figures == root  # the profile's own seeds
-    assert study.setup("movielens-100k", epochs=3).figures == root / "movielens-100k-epochs3"
-    assert (tmp_path / "marker").read_text().strip() == str(root / "movielens-100k-epochs3")
+    assert S.figures == tmp_path / "figs"
+    record = profiles.read_record(S.figures)
+    assert record["dataset"] == "movielens-100k" and record["seeds"] == [0, 1] and record["profile"] == "real"
+    S.save_table(pd.DataFrame({"a": [1.0]}), "t")
+    assert (tmp_path / "figs" / "t.md").exists() and (tmp_path / "figs" / "t.csv").exists()
 
 
 # --------------------------------------------------------------------------- results never overwrite config
@@ -319,16 +334,72 @@ def test_grid_keeps_per_epoch_temperature_and_reward(mini, tmp_path):
 
 
 # --------------------------------------------------------------------------- robustness of the cache
-def test_truncated_entry_is_retrained(mini, tmp_path, monkeypatch):
-    first = grid([CFG_A], [0], mini, tmp_path)
-    [path] = tmp_path.glob("*.parquet")
-    path.write_bytes(path.read_bytes()[:40])  # a kill mid-copy, or a full disk
+def _flip_inside_data_page(path):
+    """Change a few bytes in the middle of a parquet file's first data page, footer intact."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(path)
+    col = meta.row_group(0).column(0)
+    start = col.data_page_offset + 8
+    raw = bytearray(path.read_bytes())
+    raw[start:start + 4] = bytes(b ^ 0x5A for b in raw[start:start + 4])
+    path.write_bytes(bytes(raw))
+    pq.read_metadata(path)  # the footer still reads: only the checksum can tell
+
+
+def test_corrupt_entry_and_truncated_scores_are_recomputed(mini, tmp_path, monkeypatch):
+    """A cached run with bytes changed inside a data page (footer intact) and a scores file cut
+    short are each recomputed, with a warning naming the entry, and give the clean run's numbers."""
+    timing = ["train_seconds", "epoch_seconds"]
+    clean = grid([CFG_A], [0], mini, tmp_path)
+    key = run_key(CFG_A, mini.fingerprint())
+    scores = Scorer(mini, tmp_path).scores(CFG_A, splits=("test",))["test"]
+    _flip_inside_data_page(tmp_path / f"{key}.parquet")
     trained = counting(monkeypatch)
-    with pytest.warns(UserWarning, match="unreadable entry"):
+    with pytest.warns(UserWarning, match=f"entry {key}.*does not match its checksum"):
         again = grid([CFG_A], [0], mini, tmp_path)
     assert len(trained) == 1
-    pd.testing.assert_frame_equal(first.drop(columns=["train_seconds", "epoch_seconds"]),
-                                  again.drop(columns=["train_seconds", "epoch_seconds"]))
+    pd.testing.assert_frame_equal(clean.drop(columns=timing), again.drop(columns=timing), check_exact=True)
+
+    monkeypatch.undo()
+    Scorer(mini, tmp_path).scores(CFG_A, splits=("test",))  # stored again
+    path = tmp_path / f"{key}.scores.parquet"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.warns(UserWarning, match=f"scores of entry {key}"):
+        rescored = Scorer(mini, tmp_path).scores(CFG_A, splits=("test",))["test"]
+    pd.testing.assert_frame_equal(scores, rescored, check_exact=True)
+
+
+def test_values_no_metric_can_take_are_refused(mini, tmp_path, monkeypatch):
+    """An entry whose checksums match but whose AUCs are impossible (written by a broken
+    writer) is recomputed too; such rows are never written."""
+    grid([CFG_A], [0], mini, tmp_path)
+    key = run_key(CFG_A, mini.fingerprint())
+    cache = RunCache(tmp_path)
+    rows = cache.read(key).assign(test_auc=-2.9e256)
+    with pytest.raises(cache_mod.CorruptEntry, match="test_auc outside"):
+        cache.write(key, rows, {})
+    rows.to_parquet(cache.path(key), index=False)
+    cache._write_manifest(cache.path(key, "json"), [cache.path(key), cache.path(key, "pt")])
+    trained = counting(monkeypatch)
+    with pytest.warns(UserWarning, match="test_auc outside"):
+        again = grid([CFG_A], [0], mini, tmp_path)
+    assert len(trained) == 1 and again["test_auc"].between(0, 1).all()
+
+
+def test_an_unfinished_entry_is_trained_without_a_warning(mini, tmp_path, monkeypatch):
+    """Rows and weights without a manifest are a writer killed before the end (or still at
+    work): trained again, nothing to warn about."""
+    import warnings
+
+    grid([CFG_A], [0], mini, tmp_path)
+    key = run_key(CFG_A, mini.fingerprint())
+    (tmp_path / f"{key}.json").unlink()
+    trained = counting(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grid([CFG_A], [0], mini, tmp_path)
+    assert len(trained) == 1 and (tmp_path / f"{key}.json").exists()
 
 
 def test_orphan_temp_files_are_removed(mini, tmp_path):
@@ -339,7 +410,7 @@ def test_orphan_temp_files_are_removed(mini, tmp_path):
     fresh = tmp_path / ".def.parquet.uvw.parquet"
     for p in (old, fresh):
         p.write_bytes(b"partial")
-    past = time.time() - 2 * ex.ORPHAN_SECONDS
+    past = time.time() - 2 * cache_mod.ORPHAN_SECONDS
     os.utime(old, (past, past))
     grid([CFG_A], [0], mini, tmp_path)
     assert not old.exists() and fresh.exists()  # a recent one may belong to a running writer
@@ -372,7 +443,7 @@ def test_pool_in_an_unguarded_script_fails_fast(tmp_path):
 
     script = tmp_path / "unguarded.py"
     script.write_text(
-        "import tacr\nfrom tacr.experiments import run_grid\nfrom tacr.study import base_config\n"
+        "import tacr\nfrom tacr.runs import run_grid\nfrom tacr.study import base_config\n"
         "d = tacr.data.load('synthetic', profile='smoke')\n"
         f"run_grid([base_config('smoke', sampler='uniform', epochs=1, steps_per_epoch=1, device='cpu')], [0, 1], d,"
         f" cache={str(tmp_path / 'c')!r}, workers=2, progress=False)\n")
@@ -397,10 +468,10 @@ def test_grid_on_a_dask_local_cluster_matches_the_local_path(mini, tmp_path):
 
 
 def test_data_ref_sends_a_recipe_for_loaded_data(smoke_data, mini):
-    ref = ex.DataRef.of(smoke_data)
+    ref = grid_mod.DataRef.of(smoke_data)
     assert ref.recipe == {"name": "synthetic", "params": {"profile": "smoke", "seed": 0}} and ref.data is None
     assert ref.load().fingerprint() == smoke_data.fingerprint()
-    sub = ex.DataRef.of(mini)  # built in memory (dataclasses.replace): the data itself travels
+    sub = grid_mod.DataRef.of(mini)  # built in memory (dataclasses.replace): the data itself travels
     assert sub.recipe is None and sub.data is mini
 
 
@@ -408,8 +479,8 @@ def test_data_ref_sends_a_recipe_for_loaded_data(smoke_data, mini):
 def test_scores_come_from_the_stored_best_weights(cached, mini):
     """load_scores rebuilds D from the run's stored weights (its best validation epoch): the
     validation AUC of those scores is the run's best per-epoch validation AUC."""
-    from tacr.experiments import load_model, load_scores
     from tacr.metrics import auc
+    from tacr.runs import load_model, load_scores
 
     folder, df = cached
     cfg = replace(CFG_A, seed=1)
