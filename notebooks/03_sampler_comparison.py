@@ -16,7 +16,7 @@
 #
 # Beyond the paper, two rGAN rows test *why* rGAN does or does not help (`beyond_paper`):
 #
-# * **rGAN, cosine policy**: Eq. 16's logit is bounded by `||e_G(s)|| / T`, about 0.5 at the
+# * **rGAN, cosine policy**: Eq. 16's logit is bounded by `||e_G(s)|| / T`, about 0.4 at the
 #   paper's T = 20 here, so the paper's policy is nearly uniform (notebook 09 measures it). The
 #   cosine policy divides by `||e_G(s)||` too, so T has a fixed scale; at T = 0.1 its logits span
 #   ±10 and the policy is sharp. Does adversarial sampling help *when it departs from uniform*?

@@ -47,7 +47,8 @@ import seaborn as sns
 from IPython.display import Markdown, display
 
 from tacr import claims, paper, study
-from tacr.calibration import BucketCalibrator, calibration_error, calibration_report, reliability_table
+from tacr.calibration import (BucketCalibrator, calibration_error, calibration_report, day_offsets, level_decomposition,
+                              reliability_table)
 from tacr.plots import legend_outside
 
 S = study.setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers)
@@ -122,10 +123,20 @@ at_n
 # %% [markdown]
 # ## Where the error comes from
 # The paper's protocol fits the buckets on the training period and calibrates the test period.
-# Its error against the realised test CTR mixes three things: the method's own error (the
-# same-period cross-fit isolates it), a change of the expected CTR level between the periods
-# (which no fit on the training period can see), and the realised CTR's own noise. The table
-# gives each from this run's numbers.
+# The calibrated test CTR then misses the realised one for reasons that have nothing to do with
+# the bucket method (the same-period cross-fit above measures the method alone):
+#
+# * **the training split's draw** — the table is fitted to the training split's realised CTR,
+#   which is itself a draw of its clicks (±`100 / sqrt(clicks)` %, 1 sd);
+# * **a change of the expected CTR between the periods** (on the simulator, the mean true
+#   `p_click` of each split), which no fit on the training period can see;
+# * **the test week's draw** — the realised test CTR against its expected value;
+# * **the model** — how differently the model scores the test period's impressions: the mean
+#   calibrated test CTR against the training split's realised CTR, the part that varies by seed.
+#
+# `tacr.calibration.level_decomposition` computes each part from this run's numbers, as log-%
+# so that the parts add up to the total exactly; on real data, without expected CTRs, the two
+# draws and any real change come as one part.
 
 # %%
 levels = pd.DataFrame({"split": list(data.splits), "rows": [len(sp) for sp in data.splits.values()],
@@ -135,32 +146,61 @@ levels["realised CTR noise (%)"] = 100 / np.sqrt(levels["clicks"].clip(lower=1))
 if true_test is not None:
     levels["expected CTR (%)"] = [100 * sp.p_click.mean() for sp in data.splits.values()]
 S.save_table(levels, "calibration_levels")
-center = at_n.loc["center"]
-parts = {"error vs realised test CTR (%)": center["signed error (%)"],
-         "method's own error, same-period cross-fit (%)": at_n.loc["center, same-period cross-fit", "signed error (%)"],
-         "realised test CTR's own noise, 1 sd (%)": levels.set_index("split").loc["test", "realised CTR noise (%)"]}
-if true_test is not None:
-    exp = levels.set_index("split")["expected CTR (%)"]
-    parts["error vs expected test CTR (%)"] = center["error vs true p_click (%)"]
-    parts["expected CTR, training vs test period (%)"] = 100 * (exp["train"] / exp["test"] - 1)
-decomposition = pd.Series(parts).rename("centre rule, %d buckets, mean over seeds" % n_buckets).to_frame()
-S.save_table(decomposition.reset_index().rename(columns={"index": "component"}), "calibration_decomposition")
+expected = (data.train.p_click.mean(), true_test.mean()) if true_test is not None else (None, None)
+per_seed = []
+for seed, s in scores.items():
+    c = BucketCalibrator(n_buckets=n_buckets).fit(s["train"], y_train)
+    part = level_decomposition(c.predict(s["test"]).mean(), y_train, y_test, *expected)
+    per_seed.append(part.assign(seed=seed))
+per_seed = pd.concat(per_seed, ignore_index=True)
+order = list(per_seed["part"].drop_duplicates())
+decomposition = (per_seed.groupby("part", sort=False)["log-% of the error"].agg(["mean", "min", "max"])
+                 .rename(columns={"mean": "log-% of the error, mean over seeds", "min": "lowest seed", "max": "highest seed"})
+                 .join(per_seed.groupby("part", sort=False)["noise, 1 sd (%)"].first()).reindex(order).reset_index())
+S.save_table(decomposition, "calibration_decomposition")
 display(levels)
 display(decomposition)
-total, own, noise = (parts[k] for k in list(parts)[:3])
-text = (f"Against the realised test CTR the centre rule is off by {total:+.2f} % ({n_buckets} buckets, mean over seeds). "
-        f"The method itself, fitted and applied within one period, is off by {own:+.2f} %, and the realised CTR's own "
-        f"noise is ±{noise:.2f} % (1 sd), so neither explains it.")
-if true_test is not None:
-    shift, vs_true = parts["expected CTR, training vs test period (%)"], parts["error vs expected test CTR (%)"]
-    text += (f" Against the expected CTR (mean true `p_click`, no noise) the error is {vs_true:+.2f} %. The expected "
-             f"CTR of the training period is {shift:+.2f} % off the test period's: a fit on the training period "
-             f"carries that level into the test period, which accounts for about "
-             f"{min(100, max(0, 100 * shift / vs_true)) if vs_true else 0:.0f} % of the error; the rest "
-             f"({vs_true - shift:+.2f} %) is the scores themselves relating differently to the CTR in the test period "
-             "than in training (a model trained on the training weeks scores the test week's impressions with "
-             "another offset), which no fit on the training period can see either.")
-display(Markdown(text))
+
+# %% [markdown]
+# ## Does the fit follow each day's noise?
+# The date features (Eq. 1's one-hots) let the model give each training day its own offset. If
+# it learns each day's *realised* CTR, noise and all, the calibrated CTR of a day follows that
+# day's draw. Per day, first seed: the mean calibrated CTR against the day's expected CTR (the
+# realised one on real data), and the day's own draw.
+
+# %%
+c0 = BucketCalibrator(n_buckets=n_buckets).fit(s0["train"], y_train)
+day_of = lambda t: pd.to_datetime(t, unit="s", utc=True).tz_convert(data.tz).strftime("%Y-%m-%d")  # noqa: E731
+days = pd.concat([day_offsets(c0.predict(s0[name]), sp.label, day_of(sp.time), sp.p_click).assign(split=name)
+                  for name, sp in (("train", data.train), ("test", data.test))], ignore_index=True)
+S.save_table(days, "calibration_days")
+spread = days.groupby("split")["offset (%)"].agg(["mean", "std"])
+day_text = (f"Day-level offset of the calibrated CTR (first seed): training days {spread.loc['train', 'mean']:+.2f} % "
+            f"(sd {spread.loc['train', 'std']:.2f} % over {int((days['split'] == 'train').sum())} days), test days "
+            f"{spread.loc['test', 'mean']:+.2f} % (sd {spread.loc['test', 'std']:.2f} %).")
+if "draw: realised vs expected (%)" in days:
+    train_days = days[days["split"] == "train"]
+    r = np.corrcoef(train_days["offset (%)"], train_days["draw: realised vs expected (%)"])[0, 1]
+    day_text += (f" On training days the offset correlates with the day's own draw at r = {r:+.2f}; a typical "
+                 f"day's draw is ±{train_days['draw: realised vs expected (%)'].std():.2f} %.")
+display(days)
+display(Markdown(day_text))
+
+# %%
+mean = decomposition.set_index("part")["log-% of the error, mean over seeds"]
+noise_sd = decomposition.set_index("part")["noise, 1 sd (%)"]
+total_key = "total: calibrated vs realised test CTR"
+model_key = "the model: calibrated test CTR vs the training split's realised CTR"
+lines = [f"Against the realised test CTR the centre rule is off by {mean[total_key]:+.2f} log-% ({n_buckets} buckets, "
+         f"mean over seeds; {at_n.loc['center', 'signed error (%)']:+.2f} % as a plain percentage). It adds up from:"]
+lines += [f"* {k}: {mean[k]:+.2f}" + (f" (its noise ±{noise_sd[k]:.2f}, 1 sd)" if noise_sd[k] > 0 else "")
+          for k in order if k != total_key]
+model_range = decomposition.set_index("part").loc[model_key, ["lowest seed", "highest seed"]]
+lines.append(f"\nThe model's part ranges from {model_range['lowest seed']:+.2f} to {model_range['highest seed']:+.2f} "
+             f"over the seeds. The method itself, fitted and applied within one period (cross-fit), is off by "
+             f"{at_n.loc['center, same-period cross-fit', 'signed error (%)']:+.2f} %. The noise a fit on the training "
+             f"period cannot avoid is ±{noise_sd[total_key]:.2f} % (1 sd, both draws).")
+display(Markdown("\n".join(lines)))
 
 # %% [markdown]
 # ## Values never seen in training
@@ -231,6 +271,7 @@ errors = at_paper[["seed", "signed error (%)"]].rename(columns={"signed error (%
 if true_test is not None:
     errors["error vs expected (%)"] = at_paper["error vs true p_click (%)"].to_numpy()
 errors["realised CTR noise (%)"] = 100 / np.sqrt(max(y_test.sum(), 1))
+errors["fitted level noise (%)"] = 100 / np.sqrt(max(y_train.sum(), 1))
 S.save_data(errors, "fig6_calibration_runs")
 edge_signed = at_n.loc["edge", "signed error (%)"]
 cross = at_n.loc["center, same-period cross-fit", "calibration error (%)"]

@@ -3,8 +3,8 @@
 #
 # For each positive, rank its C candidates once by D's score `f_D(s')` and once by the negative
 # penalty `-p(s, s')`, and take Kendall's tau between the two rankings; average over the
-# positives of each generator step (we use up to 64 positives a step and average the steps of
-# an epoch). A control: tau between the score ranking and a random permutation. The paper
+# positives of each generator step (the profile's `tau_positives` positives a step: 32 in the
+# study, quick and real profiles) and average the steps of an epoch. A control: tau between the score ranking and a random permutation. The paper
 # (out-station-Jul) finds the AUC peaks where the two rankings agree most (high tau).
 
 # %% tags=["parameters"]

@@ -18,16 +18,20 @@ calibration error is ``|calibrated - real| / real``.
 **The flaw in Eq. 20 (SPEC §7 Decision).** ``p(v_j)`` is the click rate *averaged over* the
 bucket ``[v_j, v_{j+1})``, but Eq. 20 pins it to the bucket's *lower edge* ``v_j``. On an
 increasing curve that moves every value half a bucket to the left, so each sample receives
-roughly the rate of a point half a bucket above it and the calibrated CTR is biased upward (about
-+1 % to +3 % with 100 buckets in our simulations, +3.3 % in the strongly skewed one of
-tests/test_calibration.py; it shrinks as n grows). ``BucketCalibrator``
+roughly the rate of a point half a bucket above it and the calibrated CTR is biased upward by
+about half the curve's rise over one bucket: small where the scores spread over many buckets,
+large where they crowd into a few (a CTR of 1.5 % puts most scores in the lowest buckets;
+Fig. 6(b) measures it); it shrinks as n grows. ``BucketCalibrator``
 therefore offers ``interpolation="center"`` (the default: each bucket's value sits at the
 bucket's centre, which is where its average belongs, and the calibrated mean is unbiased) and
 ``interpolation="edge"`` (Eq. 20 to the letter, for the replication of Fig. 6(b)).
 
 Beyond the paper: :func:`expected_calibration_error`, :func:`log_loss`,
 :func:`reliability_table` and :func:`calibration_report` describe calibration quality
-before (sigmoid of the raw score) and after the lookup table.
+before (sigmoid of the raw score) and after the lookup table; :func:`level_decomposition`
+splits the error of the calibrated CTR into the parts that cause it (the draws of the two
+periods' clicks, a change of the expected CTR between them, and the model), and
+:func:`day_offsets` measures how far each day's calibrated CTR lands from that day's CTR.
 
 All functions accept lists, numpy arrays, pandas Series and (CPU) torch tensors, never modify
 their inputs, and raise ``ValueError`` with a message naming the bad argument.
@@ -258,6 +262,65 @@ def _bucket_index(sigma: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------ metrics
+def level_decomposition(calibrated_mean: float, train_labels, test_labels, train_expected: float | None = None,
+                        test_expected: float | None = None) -> pd.DataFrame:
+    """Why a table fitted on the training period misses the test period's CTR: the error
+    ``100 ln(calibrated / realised test CTR)`` split into parts that add up to it exactly (in
+    log-percent, which is within a few hundredths of the plain percent error at these sizes),
+    each with its 1-sd noise where it is a draw of clicks (``100 / sqrt(clicks)``).
+
+    With the expected CTRs (the simulator's mean true ``p_click`` of each split): the training
+    split's draw (its realised vs expected CTR: the level the table is fitted to is this far off
+    by chance), the change of the expected CTR between the periods, the test week's draw
+    (expected vs realised), and the model (the calibrated test CTR against the training split's
+    realised CTR: how differently the model scores the test period). Without them (real data):
+    the realised CTRs' change between the periods (both draws and any real change together) and
+    the model. Returns one row per part and a last row ``total``: ``part``, ``log-% of the
+    error``, ``noise, 1 sd (%)``."""
+    y_tr, y_te = _as_labels(train_labels, "train_labels"), _as_labels(test_labels, "test_labels")
+    r_tr, r_te = y_tr.mean(), y_te.mean()
+    n_tr, n_te = max(y_tr.sum(), 1), max(y_te.sum(), 1)
+    noise_tr, noise_te = 100 / np.sqrt(n_tr), 100 / np.sqrt(n_te)
+    lp = lambda a, b: 100 * float(np.log(a / b))  # noqa: E731
+    if train_expected is not None and test_expected is not None:
+        rows = [("training split's draw: its realised vs expected CTR", lp(r_tr, train_expected), noise_tr),
+                ("expected CTR: training vs test period", lp(train_expected, test_expected), 0.0),
+                ("test week's draw: its expected vs realised CTR", lp(test_expected, r_te), noise_te)]
+    else:
+        rows = [("realised CTR: training vs test split (draws and any change)", lp(r_tr, r_te),
+                 float(np.hypot(noise_tr, noise_te)))]
+    rows.append(("the model: calibrated test CTR vs the training split's realised CTR", lp(calibrated_mean, r_tr), np.nan))
+    total = lp(calibrated_mean, r_te)
+    out = pd.DataFrame(rows, columns=["part", "log-% of the error", "noise, 1 sd (%)"])
+    out.loc[len(out)] = ["total: calibrated vs realised test CTR", total, float(np.hypot(noise_tr, noise_te))]
+    return out
+
+
+def day_offsets(calibrated, labels, days, expected=None) -> pd.DataFrame:
+    """Per day: rows, clicks, realised CTR, the mean calibrated CTR and its offset from the
+    day's CTR (``offset (%)``: against the expected CTR where given, else the realised), and,
+    with expected CTRs, the day's own draw (realised vs expected, %). A spread of the offsets
+    well above the draws' noise on training days means the fit follows each day's noise (the
+    date features let the model learn it)."""
+    pred, y = _as_probs(calibrated, "calibrated"), _as_labels(labels, "labels")
+    days = np.asarray(days)
+    if len(days) != len(y) or len(pred) != len(y):
+        raise ValueError(f"calibrated, labels and days must have one entry per row, got {len(pred)}, {len(y)}, {len(days)}")
+    frame = pd.DataFrame({"day": days, "clicks": y, "calibrated": pred})
+    if expected is not None:
+        frame["expected"] = _as_probs(expected, "expected")
+    g = frame.groupby("day", sort=True)
+    out = pd.DataFrame({"rows": g.size(), "clicks": g["clicks"].sum().astype(int),
+                        "realised CTR (%)": 100 * g["clicks"].mean(), "calibrated CTR (%)": 100 * g["calibrated"].mean()})
+    reference = out["realised CTR (%)"]
+    if expected is not None:
+        out["expected CTR (%)"] = 100 * g["expected"].mean()
+        out["draw: realised vs expected (%)"] = 100 * (out["realised CTR (%)"] / out["expected CTR (%)"] - 1)
+        reference = out["expected CTR (%)"]
+    out["offset (%)"] = 100 * (out["calibrated CTR (%)"] / reference - 1)
+    return out.reset_index()
+
+
 def calibration_error(calibrated, labels) -> float:
     """|mean calibrated CTR - real CTR| / real CTR, as a fraction (0.0019 is the paper's 0.19 %)."""
     p = _as_probs(calibrated, "calibrated")
@@ -360,9 +423,9 @@ def _as_probs(x, name: str) -> np.ndarray:
     return a
 
 
-def _as_labels(x, name: str, n: int) -> np.ndarray:
+def _as_labels(x, name: str, n: int | None = None) -> np.ndarray:
     a = _to_numpy(x, name).astype(np.float64)
-    if len(a) != n:
+    if n is not None and len(a) != n:
         raise ValueError(f"{name} has {len(a)} values but the scores/probabilities have {n}")
     bad = ~((a == 0) | (a == 1))
     if bad.any():

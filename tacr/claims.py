@@ -26,7 +26,8 @@ import pandas as pd
 from scipy import stats as st
 
 from . import paper
-from .stats import LEVEL, paired, summarise, t_interval
+from .profiles import read_record
+from .stats import LEVEL, holm, paired, summarise, t_interval, t_test_p
 
 #: The metric every verdict is judged on (no test-set peeking), and the paper's.
 VERDICT_METRIC = "val_selected_test_auc"
@@ -40,6 +41,14 @@ SUPPORTED, REFUTED, INCONCLUSIVE = "supported", "refuted", "inconclusive"
 #: "A beats B" where the interval holds zero but lies wholly below the paper's effect (its
 #: RelaImpr on our baseline): an effect of the paper's size is excluded, a smaller one is not.
 BELOW_PAPER = "refuted at the paper's size"
+
+#: What a claim row's evidence is. On the simulator a claim rests on an effect the simulator
+#: builds in (the time-aware model's relative-time and hour effects, which only it can see):
+#: the row checks that the pipeline finds what was planted, not that real logs reward it.
+PLANTED = "planted in the simulator"
+SIMULATED = "simulator, not planted"
+CONTROL = "null-world control"
+REAL = "real data"
 
 
 @dataclass
@@ -56,19 +65,26 @@ class Verdict:
     mdd: float = float("nan")
     paper_effect: float = float("nan")  # the paper's effect on our scale
     seeds: int = 0
+    p_value: float = float("nan")  # two-sided test of "no difference" (rows judged by an interval around zero)
+    evidence: str = ""  # PLANTED, SIMULATED, CONTROL or REAL (set by the notebook's claim function)
+    holm: str = ""  # the verdict after Holm's correction over the dataset's family (:func:`with_holm`)
+    p_holm: float = float("nan")
 
     def markdown_row(self) -> str:
-        return f"| {self.source} | {self.claim} | {self.ours} | **{self.verdict}** |"
+        holm = f"{self.holm} (p {self.p_holm:.3f})" if self.holm else "–"
+        return f"| {self.source} | {self.claim} | {self.evidence or '–'} | {self.ours} | **{self.verdict}** | {holm} |"
 
 
 def to_frame(verdicts: list[Verdict]) -> pd.DataFrame:
     return pd.DataFrame([asdict(v) for v in verdicts])
 
 
+TABLE_HEAD = ["| source | claim (paper) | evidence | ours | verdict | after Holm |", "|---|---|---|---|---|---|"]
+
+
 def markdown(verdicts: list[Verdict], title: str = "What this run says about the paper's claims") -> str:
-    """A Markdown table of verdicts (the notebooks display it; the README embeds the same)."""
-    head = [f"### {title}", "", "| source | claim (paper) | ours | verdict |", "|---|---|---|---|"]
-    return "\n".join(head + [v.markdown_row() for v in verdicts])
+    """A Markdown table of verdicts (the notebooks display it; the results pages embed the same)."""
+    return "\n".join([f"### {title}", "", *TABLE_HEAD] + [v.markdown_row() for v in verdicts])
 
 
 def _rule(low: float, high: float) -> str:
@@ -98,8 +114,28 @@ def beats(runs: pd.DataFrame, key: str, a, b, source: str, claim: str, labels: d
         verdict = BELOW_PAPER
     ours = (f"{la} {p.a_mean:.4f} vs {lb} {p.b_mean:.4f}: {p.mean:+.4f} [{p.low:+.4f}, {p.high:+.4f}], "
             f"MDD {p.mdd:.4f}" + (f", paper's effect {effect:+.4f}" if np.isfinite(effect) else "")
-            + f"; best-epoch metric {pp.mean:+.4f} [{pp.low:+.4f}, {pp.high:+.4f}] ({p.n} seeds)")
-    return Verdict(source, claim, ours, verdict, p.mean, p.low, p.high, p.mdd, effect, p.n)
+            + f"; best-epoch metric {pp.mean:+.4f} [{pp.low:+.4f}, {pp.high:+.4f}] ({p.n} seeds)"
+            + selected_epochs(runs, sel_a, sel_b, la, lb))
+    return Verdict(source, claim, ours, verdict, p.mean, p.low, p.high, p.mdd, effect, p.n, p_value=p.p_value)
+
+
+def selected_epochs(runs: pd.DataFrame, sel_a: dict, sel_b: dict, la: str, lb: str) -> str:
+    """"; selected epochs A 6,5,6 / B 1,1,1", and which side selected a pre-training epoch (an
+    adversarial sampler's uniform warm-up, not its game) on how many seeds."""
+    if "selected_epoch" not in runs:
+        return ""
+    parts, notes = [], []
+    for label, sel in ((la, sel_a), (lb, sel_b)):
+        mask = np.ones(len(runs), dtype=bool)
+        for col, value in sel.items():
+            mask &= runs[col].to_numpy() == value
+        part = runs[mask].sort_values("seed")
+        parts.append(f"{label} {','.join(str(int(e)) for e in part['selected_epoch'])}")
+        if {"epochs", "game_epochs"} <= set(part.columns):
+            pre = int((part["selected_epoch"] <= part["epochs"] - part["game_epochs"]).sum())
+            if pre:
+                notes.append(f"{label}: its pre-training epoch on {pre} of {len(part)} seeds")
+    return "; selected epochs " + " / ".join(parts) + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def relaimpr_size(runs: pd.DataFrame, key: str, a, b, paper_value: float | tuple, source: str, claim: str) -> Verdict:
@@ -182,8 +218,13 @@ def calibration(errors: pd.DataFrame) -> list[Verdict]:
         x = errors["error vs expected (%)"].abs()
         xlo, xhi = t_interval(x)
         ours += f"; {x.mean():.2f} % [{xlo:.2f}, {xhi:.2f}] against the expected CTR (mean p_click)"
-    if "realised CTR noise (%)" in errors:
-        ours += f"; the realised CTR's own noise is ±{errors['realised CTR noise (%)'].iloc[0]:.2f} %"
+    noise = {name: float(errors[col].iloc[0]) for name, col in (("realised test CTR", "realised CTR noise (%)"),
+                                                                 ("fitted level", "fitted level noise (%)")) if col in errors}
+    if noise:
+        combined = float(np.sqrt(sum(v ** 2 for v in noise.values())))
+        parts = ", ".join(f"{k} ±{v:.2f} %" for k, v in noise.items())
+        ours += (f"; the noise no fit on the training period can avoid is ±{combined:.2f} % (1 sd: {parts}), "
+                 f"so the error is {e.mean() / combined:.1f} times that noise")
     target = 100 * paper.CALIBRATION_ERROR["in-station-Sep"]
     verdict = "reproduced" if hi < CALIBRATION_REPRODUCED_BELOW_PCT else (
         "not reproduced" if lo > CALIBRATION_REPRODUCED_BELOW_PCT else INCONCLUSIVE)
@@ -212,13 +253,14 @@ def kendall(epochs: pd.DataFrame) -> list[Verdict]:
     out = [Verdict("Fig. 8", "Kendall tau of scores vs −penalty is well above a random ranking's",
                    f"tau {per_seed['tau_penalty'].mean():.3f} vs {per_seed['tau_random'].mean():.3f}: "
                    f"{d.mean():+.3f} [{lo:+.3f}, {hi:+.3f}] ({len(d)} seeds)", _rule(lo, hi), float(d.mean()), lo, hi,
-                   seeds=len(d))]
+                   seeds=len(d), p_value=t_test_p(d))]
     rho = pd.Series({seed: st.spearmanr(g["tau_penalty"], g["test_auc"]).statistic
                      for seed, g in epochs.groupby("seed") if len(g) > 2}, dtype=float).dropna()
     rlo, rhi = t_interval(rho)
     out.append(Verdict("Fig. 8", "the AUC is highest where tau is high",
                        f"Spearman(tau, test AUC) over epochs {rho.mean():+.2f} [{rlo:+.2f}, {rhi:+.2f}] ({len(rho)} seeds)",
-                       _rule(rlo, rhi) if len(rho) > 1 else INCONCLUSIVE, float(rho.mean()), rlo, rhi, seeds=len(rho)))
+                       _rule(rlo, rhi) if len(rho) > 1 else INCONCLUSIVE, float(rho.mean()), rlo, rhi, seeds=len(rho),
+                       p_value=t_test_p(rho)))
     return out
 
 
@@ -270,22 +312,39 @@ def temperature(runs: pd.DataFrame) -> list[Verdict]:
 GAP_SHARE = 0.5
 
 
+#: The model a baseline row compares against when the runs carry no validation AUC (tables
+#: written before ``selected_valid_auc`` existed): the paper's proposed model, fixed in advance.
+PAPER_MODEL = {"model": "time_aware", "variant": "rgan", "sampler": "rgan"}
+
+
+def comparator(summary: pd.DataFrame, key: str) -> tuple[pd.Series, str]:
+    """The row a baseline is compared with, chosen without the test split: the highest mean
+    validation AUC at the selected epochs (``selected_valid_auc``), else the paper's model."""
+    if "selected_valid_auc" in summary and summary["selected_valid_auc"].notna().all():
+        return summary.loc[summary["selected_valid_auc"].idxmax()], "the best on validation"
+    row = summary[summary[key] == PAPER_MODEL.get(key)]
+    if row.empty:
+        raise ValueError(f"no validation AUC to choose a comparator on, and no {PAPER_MODEL.get(key)!r} row")
+    return row.iloc[0], "the paper's model"
+
+
 def against_baselines(summary: pd.DataFrame, baselines: pd.DataFrame, key: str, labels: dict | None = None,
                       oracle: float | None = None, source: str = "baselines") -> list[Verdict]:
     """Are the paper's models stronger than the sanity baselines (item popularity, one-hot
     logistic regression, :mod:`tacr.baselines`) on the same split, and how much of the gap
-    between popularity and the simulator's oracle does the best one close? ``summary`` is a
-    :func:`tacr.stats.summarise` table; judged on validation-selected test AUCs (the baselines'
-    one setting is picked on validation too)."""
+    between popularity and the simulator's oracle does the comparator close? ``summary`` is a
+    :func:`tacr.stats.summarise` table; the comparator is chosen on validation
+    (:func:`comparator`, never on a test AUC), then judged on its validation-selected test AUC
+    (the baselines' one setting is picked on validation too)."""
     labels = labels or {}
     b = baselines.set_index("baseline")["test AUC"]
-    best = summary.loc[summary["val_selected_auc"].idxmax()]
-    name = labels.get(best[key], best[key])
+    best, how = comparator(summary, key)
+    name = f"{how}: {labels.get(best[key], best[key])}"
     out = []
     for base in ("item popularity", "one-hot logistic regression"):
         if base in b:
             ok = best["val_ci_low"] > b[base]
-            out.append(Verdict(source, f"the best model ({name}) beats {base}",
+            out.append(Verdict(source, f"the model of the table ({name}) beats the {base} baseline",
                                f"{best['val_selected_auc']:.4f} [{best['val_ci_low']:.4f}, {best['val_ci_high']:.4f}] "
                                f"vs {b[base]:.4f}", SUPPORTED if ok else (REFUTED if best["val_ci_high"] < b[base] else INCONCLUSIVE),
                                float(best["val_selected_auc"] - b[base]), seeds=int(best["seeds"])))
@@ -293,7 +352,7 @@ def against_baselines(summary: pd.DataFrame, baselines: pd.DataFrame, key: str, 
         share, lo, hi = ((best[c] - b["item popularity"]) / (oracle - b["item popularity"])
                          for c in ("val_selected_auc", "val_ci_low", "val_ci_high"))
         verdict = SUPPORTED if lo >= GAP_SHARE else (REFUTED if hi < GAP_SHARE else INCONCLUSIVE)
-        out.append(Verdict(source, f"the best model closes at least {GAP_SHARE:.0%} of the gap from item popularity "
+        out.append(Verdict(source, f"it closes at least {GAP_SHARE:.0%} of the gap from item popularity "
                            "to the oracle", f"{share:.0%} [{lo:.0%}, {hi:.0%}] of {b['item popularity']:.4f} → "
                            f"{oracle:.4f} ({name})", verdict, float(share), float(lo), float(hi), seeds=int(best["seeds"])))
     return out
@@ -379,13 +438,35 @@ def policy_note(runs: pd.DataFrame) -> str:
 
 # ------------------------------------------------------------------------------ one function per notebook
 def read_table(folder, name: str) -> pd.DataFrame | None:
-    """A table a notebook saved in ``folder``: ``<name>.parquet``, else ``<name>.csv``; None if neither."""
+    """A table a notebook saved in ``folder``: ``<name>.parquet``, else ``<name>.csv``; None if
+    neither. A per-run table written before it carried its number of epochs gets the run's."""
     folder = Path(folder)
     if (folder / f"{name}.parquet").exists():
-        return pd.read_parquet(folder / f"{name}.parquet")
-    if (folder / f"{name}.csv").exists():
-        return pd.read_csv(folder / f"{name}.csv")
-    return None
+        table = pd.read_parquet(folder / f"{name}.parquet")
+    elif (folder / f"{name}.csv").exists():
+        table = pd.read_csv(folder / f"{name}.csv")
+    else:
+        return None
+    if "game_epochs" in table and "epochs" not in table and "epochs" in read_record(folder):
+        table["epochs"] = int(read_record(folder)["epochs"])
+    return table
+
+
+def on_simulator(folder) -> bool:
+    """Whether the folder's run is on the simulator (its ``study.json``, else an oracle in Table 1)."""
+    record = read_record(folder)
+    if "simulator" in record:
+        return bool(record["simulator"])
+    t1 = read_table(folder, "table1_data")
+    return t1 is not None and "oracle AUC" in t1 and t1["oracle AUC"].notna().any()
+
+
+def tag(rows: list[Verdict], folder, planted=lambda v: False) -> list[Verdict]:
+    """Set each row's evidence: real data, or on the simulator planted (``planted(row)``) or not."""
+    sim = on_simulator(folder)
+    for v in rows:
+        v.evidence = v.evidence or ((PLANTED if planted(v) else SIMULATED) if sim else REAL)
+    return rows
 
 
 def _oracle(baselines: pd.DataFrame | None) -> float | None:
@@ -403,6 +484,12 @@ def _with_baselines(folder, runs: pd.DataFrame, table: str, key: str, labels: di
     return against_baselines(summarise(runs, key), base, key, labels, _oracle(base), source)
 
 
+def _time_aware_claim(v: Verdict) -> bool:
+    """A claim about the time-aware model against models without temporal inputs: on the
+    simulator it rests on the temporal effects planted for it."""
+    return v.claim.startswith("time-aware")
+
+
 def embedding_claims(folder) -> list[Verdict]:
     """Notebook 02 (Table 2): ``table2_runs``, ``table2_baselines``, ``table2_null_runs``."""
     runs = read_table(folder, "table2_runs")
@@ -411,7 +498,10 @@ def embedding_claims(folder) -> list[Verdict]:
     out = table2(runs) + _with_baselines(folder, runs, "table2_baselines", "model", paper.MODEL_LABELS,
                                          "Table 2, baselines")
     null = read_table(folder, "table2_null_runs")
-    return out + (null_world(null) if null is not None else [])
+    control = null_world(null) if null is not None else []
+    for v in control:
+        v.evidence = CONTROL
+    return tag(out + control, folder, _time_aware_claim)
 
 
 def sampler_claims(folder) -> list[Verdict]:
@@ -421,20 +511,21 @@ def sampler_claims(folder) -> list[Verdict]:
     if runs is None:
         return []
     if "variant" not in runs:  # the paper's samplers only
-        return table3(runs)
+        return tag(table3(runs), folder)
     paper_rows = runs[runs["variant"] == runs["sampler"]]
-    return (table3(paper_rows) + beyond_paper_samplers(runs)
-            + _with_baselines(folder, runs, "table3_baselines", "variant", VARIANT_LABELS, "Table 3, baselines"))
+    return tag(table3(paper_rows) + beyond_paper_samplers(runs)
+               + _with_baselines(folder, runs, "table3_baselines", "variant", VARIANT_LABELS, "Table 3, baselines"), folder)
 
 
-def _judge(folder, name: str, judge) -> list[Verdict]:
+def _judge(folder, name: str, judge, planted=lambda v: False) -> list[Verdict]:
     table = read_table(folder, name)
-    return [] if table is None else judge(table)
+    return [] if table is None else tag(judge(table), folder, planted)
 
 
 def overall_claims(folder) -> list[Verdict]:
-    """Notebook 04 (Table 4): ``table4_runs``."""
-    return _judge(folder, "table4_runs", table4)
+    """Notebook 04 (Table 4): ``table4_runs``; on the simulator its effect is mostly the
+    time-aware model's planted one (Table 2)."""
+    return _judge(folder, "table4_runs", table4, planted=lambda v: True)
 
 
 def calibration_claims(folder) -> list[Verdict]:
@@ -464,7 +555,7 @@ def temperature_claims(folder) -> list[Verdict]:
     out = _judge(folder, "fig10_runs", temperature) + _judge(folder, "fig10_policy_epochs", policy_near_uniform)
     every, uniform = read_table(folder, "fig10_all_runs"), read_table(folder, "fig10_uniform_runs")
     if every is not None and uniform is not None and len(uniform):
-        out += sharp_policies(every, uniform)
+        out += tag(sharp_policies(every, uniform), folder)
     return out
 
 
@@ -474,6 +565,50 @@ BY_NOTEBOOK = {"02_embedding_comparison": embedding_claims, "03_sampler_comparis
                "07_tau": kendall_claims, "08_candidate_size": candidate_size_claims, "09_temperature": temperature_claims}
 
 
+def with_holm(rows: list[Verdict], level: float = LEVEL) -> list[Verdict]:
+    """Holm's correction over the family of ``rows`` judged by a two-sided test of "no
+    difference" (those with a p-value; the null-world control is a check of the pipeline, not a
+    claim, and stays out): each such row gets its adjusted p-value and verdict. The unadjusted
+    interval and verdict stay beside it."""
+    family = [v for v in rows if np.isfinite(v.p_value) and v.evidence != CONTROL]
+    for v, p_adj in zip(family, holm([v.p_value for v in family])):
+        v.p_holm = float(p_adj)
+        v.holm = INCONCLUSIVE if p_adj >= 1 - level else (SUPPORTED if v.diff > 0 else REFUTED)
+    return rows
+
+
 def all_claims(folder) -> list[Verdict]:
-    """Every notebook's claim rows for a results folder (notebooks that did not run give none)."""
-    return [v for judge in BY_NOTEBOOK.values() for v in judge(folder)]
+    """Every notebook's claim rows for a results folder (notebooks that did not run give none),
+    with Holm's correction over the folder's whole family of tests (:func:`with_holm`)."""
+    return with_holm([v for judge in BY_NOTEBOOK.values() for v in judge(folder)])
+
+
+def claim_key(v: Verdict) -> str:
+    """A claim's identity across datasets: its source and words without parentheticals (the
+    model a baseline row names depends on the data)."""
+    import re
+
+    words = re.sub(r"\s*\([^)]*\)", "", v.claim).strip()
+    return f"{v.source}|{words}"
+
+
+def headline(folders: dict) -> pd.DataFrame:
+    """The paper's claims (no baseline, control or beyond-the-paper rows) with each dataset's
+    verdict side by side: ``folders`` maps a column title to a results folder. A cell reads
+    "verdict", with "(planted)" where the simulator built the effect in and the Holm-adjusted
+    verdict where it differs; "not run" where the folder holds no such claim."""
+    columns, order = {}, []
+    for title, folder in folders.items():
+        cells = {}
+        for v in all_claims(folder):
+            if "baselines" in v.source or "null world" in v.source or v.claim.startswith("(beyond)"):
+                continue
+            key = claim_key(v)
+            if key not in order:
+                order.append(key)
+            cells[key] = (f"**{v.verdict}**" + (" (planted)" if v.evidence == PLANTED else "")
+                          + (f"; after Holm: {v.holm}" if v.holm and v.holm != v.verdict else ""))
+        columns[title] = cells
+    rows = [{"source": k.split("|")[0], "claim (paper)": k.split("|")[1],
+             **{t: c.get(k, "not run") for t, c in columns.items()}} for k in order]
+    return pd.DataFrame(rows)

@@ -66,8 +66,10 @@ def config_columns(df: pd.DataFrame) -> list[str]:
 
 def per_run(df: pd.DataFrame, by=None) -> pd.DataFrame:
     """One row per run (``by`` columns + seed): best test AUC over the game epochs (the
-    paper's metric), the test AUC at the epoch of best validation AUC (over all epochs) and
-    the final epoch's, with the epochs they were reached at and the number of game epochs.
+    paper's metric), the test AUC at the epoch of best validation AUC (over all epochs, the
+    pre-training ones included) with that validation AUC (``selected_valid_auc``, what a
+    comparator is chosen on) and the final epoch's test AUC, with the epochs they were reached
+    at, the number of epochs and of game epochs.
 
     Runs without a ``game_epoch`` column count every epoch as a game epoch.
     """
@@ -81,6 +83,7 @@ def per_run(df: pd.DataFrame, by=None) -> pd.DataFrame:
         selected = sel["selected_test_auc"] if "selected_test_auc" in g and pd.notna(sel["selected_test_auc"]) else sel["test_auc"]
         rows.append({**dict(zip(by + ["seed"], key)), "best_test_auc": best["test_auc"], "best_epoch": int(best["epoch"]),
                      "val_selected_test_auc": selected, "selected_epoch": int(sel["epoch"]),
+                     "selected_valid_auc": float(sel["valid_auc"]), "epochs": int(len(g)),
                      "final_test_auc": g["test_auc"].iloc[-1], "game_epochs": int(len(g_game)),
                      "seconds": float(g["epoch_seconds"].sum()) if "epoch_seconds" in g else float("nan"),
                      "d_updates": int(g["d_steps"].sum()) if "d_steps" in g else -1})
@@ -90,7 +93,8 @@ def per_run(df: pd.DataFrame, by=None) -> pd.DataFrame:
 def summarise(runs: pd.DataFrame, by, base: dict | None = None, level: float = LEVEL) -> pd.DataFrame:
     """Per configuration (the ``by`` columns of a :func:`per_run` table): the mean over seeds of
     the paper's metric and of the validation-selected test AUC with ``level`` t-intervals,
-    mean epochs, wall seconds and D updates per run, and RelaImpr against the ``base`` row
+    mean epochs and each seed's selected epoch, the mean selected validation AUC, wall seconds
+    and D updates per run, and RelaImpr against the ``base`` row
     (a dict of ``by`` values, e.g. ``{"sampler": "uniform"}``)."""
     by = [by] if isinstance(by, str) else list(by)
     rows = []
@@ -102,6 +106,8 @@ def summarise(runs: pd.DataFrame, by, base: dict | None = None, level: float = L
                      "avg_optimal_auc": g["best_test_auc"].mean(), "ci_low": lo, "ci_high": hi,
                      "val_selected_auc": g["val_selected_test_auc"].mean(), "val_ci_low": vlo, "val_ci_high": vhi,
                      "best_epoch_mean": g["best_epoch"].mean(), "selected_epoch_mean": g["selected_epoch"].mean(),
+                     "selected_epochs": ",".join(str(int(e)) for e in g["selected_epoch"]),
+                     "selected_valid_auc": g["selected_valid_auc"].mean() if "selected_valid_auc" in g else np.nan,
                      "seconds_per_run": g["seconds"].mean(), "d_updates_per_run": g["d_updates"].mean()})
     out = pd.DataFrame(rows)
     if base is not None and len(out):
@@ -129,6 +135,7 @@ class Paired:
     mdd: float  # minimum detectable difference (see :func:`min_detectable`)
     a_mean: float
     b_mean: float
+    p_value: float = float("nan")  # two-sided paired t-test of "no difference"
 
     @property
     def excludes_zero(self) -> bool:
@@ -155,4 +162,34 @@ def paired(runs: pd.DataFrame, a: dict, b: dict, metric: str = "val_selected_tes
     sd = float(d.std(ddof=1)) if n > 1 else float("nan")
     return Paired(mean=float(d.mean()) if n else float("nan"), low=lo, high=hi, sd=sd, n=n,
                   mdd=min_detectable(sd, n, level), a_mean=float(x[common].mean()) if n else float("nan"),
-                  b_mean=float(y[common].mean()) if n else float("nan"))
+                  b_mean=float(y[common].mean()) if n else float("nan"), p_value=t_test_p(d))
+
+
+def t_test_p(values) -> float:
+    """Two-sided p-value of a one-sample t-test of mean 0 (paired differences); NaN for fewer
+    than two values, 0 or 1 for values without spread."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float("nan")
+    sd = values.std(ddof=1)
+    if sd == 0:
+        return 1.0 if values.mean() == 0 else 0.0
+    t = values.mean() / (sd / np.sqrt(len(values)))
+    return float(2 * stats.t.sf(abs(t), len(values) - 1))
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values of a family of tests (NaN entries are not in the
+    family and stay NaN): the k-th smallest of m p-values is multiplied by m - k + 1, then
+    made non-decreasing and capped at 1. Rejecting where the adjusted p-value is below alpha
+    keeps the family-wise error rate at alpha."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(len(p), np.nan)
+    idx = np.flatnonzero(np.isfinite(p))
+    if not len(idx):
+        return out
+    order = idx[np.argsort(p[idx], kind="stable")]
+    m = len(order)
+    adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    out[order] = adjusted
+    return out

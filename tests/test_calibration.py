@@ -373,3 +373,40 @@ def test_on_the_project_simulator():
     # ~3K training clicks: label noise alone is ~2 %
     assert abs(center / truth - 1) < 0.06
     assert edge > center
+
+
+def test_level_decomposition_adds_up_and_names_each_draw():
+    """The parts of Fig. 6's error add up to it exactly (log-percent), each computed here from
+    the counts by hand; the noise of a draw is 100 / sqrt(clicks)."""
+    from tacr.calibration import level_decomposition
+
+    y_train = np.r_[np.ones(200), np.zeros(9800)]  # 2.0 %
+    y_test = np.r_[np.ones(450), np.zeros(29550)]  # 1.5 %
+    table = level_decomposition(0.0175, y_train, y_test, train_expected=0.019, test_expected=0.016).set_index("part")
+    parts = table["log-% of the error"]
+    assert parts.iloc[:-1].sum() == pytest.approx(parts.iloc[-1], abs=1e-12)
+    assert parts.iloc[-1] == pytest.approx(100 * np.log(0.0175 / 0.015))
+    assert parts.iloc[0] == pytest.approx(100 * np.log(0.020 / 0.019))  # the training split's draw
+    assert parts.iloc[1] == pytest.approx(100 * np.log(0.019 / 0.016))  # the level shift
+    assert parts.iloc[2] == pytest.approx(100 * np.log(0.016 / 0.015))  # the test week's draw
+    assert parts.iloc[3] == pytest.approx(100 * np.log(0.0175 / 0.020))  # the model
+    noise = table["noise, 1 sd (%)"]
+    assert noise.iloc[0] == pytest.approx(100 / np.sqrt(200)) and noise.iloc[2] == pytest.approx(100 / np.sqrt(450))
+    assert noise.iloc[-1] == pytest.approx(100 * np.sqrt(1 / 200 + 1 / 450))
+    real = level_decomposition(0.0175, y_train, y_test)  # no expected CTRs: two parts and the total
+    assert len(real) == 3 and real["log-% of the error"].iloc[:-1].sum() == pytest.approx(real["log-% of the error"].iloc[-1])
+
+
+def test_day_offsets_by_hand():
+    from tacr.calibration import day_offsets
+
+    days = np.array(["d1", "d1", "d2", "d2", "d2", "d2"])
+    y = np.array([1, 0, 1, 0, 0, 0])
+    pred = np.array([0.4, 0.4, 0.3, 0.3, 0.2, 0.2])
+    exp = np.array([0.5, 0.5, 0.25, 0.25, 0.25, 0.25])
+    t = day_offsets(pred, y, days, exp).set_index("day")
+    assert t.loc["d1", "realised CTR (%)"] == pytest.approx(50) and t.loc["d2", "calibrated CTR (%)"] == pytest.approx(25)
+    assert t.loc["d1", "offset (%)"] == pytest.approx(100 * (0.4 / 0.5 - 1)) and t.loc["d2", "offset (%)"] == pytest.approx(0)
+    assert t.loc["d2", "draw: realised vs expected (%)"] == pytest.approx(0) and t.loc["d1", "clicks"] == 1
+    with pytest.raises(ValueError, match="one entry per row"):
+        day_offsets(pred[:3], y, days)

@@ -120,10 +120,90 @@ def test_oracle_gap_judged_on_the_interval():
 
     def gap(mean, low, high):
         summary = pd.DataFrame({"model": ["m"], "seeds": [5], "val_selected_auc": [mean], "val_ci_low": [low],
-                                "val_ci_high": [high]})
+                                "val_ci_high": [high], "selected_valid_auc": [0.7]})
         return claims.against_baselines(summary, base, "model", oracle=0.80)[-1]
 
     v = gap(0.72, 0.71, 0.73)  # shares 60 % [55 %, 65 %]
     assert v.verdict == claims.SUPPORTED and (v.diff, v.low, v.high) == pytest.approx((0.60, 0.55, 0.65))
     assert gap(0.70, 0.69, 0.72).verdict == claims.INCONCLUSIVE  # [45 %, 60 %]
     assert gap(0.68, 0.67, 0.69).verdict == claims.REFUTED  # [35 %, 45 %]
+
+
+# ------------------------------------------------------------------ what a verdict rests on (evidence, Holm, comparators)
+def _folder(tmp_path, simulator: bool):
+    from tacr.profiles import write_record
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    per = per_run({"time_aware": 0.02, "gru": -0.01, "din": 0.0, "gru_attention": 0.0})
+    per.to_parquet(tmp_path / "table2_runs.parquet")
+    per_run({"time_aware": 0.0, "gru_attention": 0.0}).to_parquet(tmp_path / "table2_null_runs.parquet")
+    per_run({"rgan": 0.004, "uniform": 0.0, "irgan": -0.003}, key="sampler").to_parquet(tmp_path / "table3_runs.parquet")
+    write_record(tmp_path, {"simulator": simulator})
+    return tmp_path
+
+
+def test_every_row_names_its_evidence(tmp_path):
+    sim = {v.claim: v.evidence for v in claims.all_claims(_folder(tmp_path / "sim", True))}
+    assert sim["time-aware attention beats DIN"] == claims.PLANTED
+    assert sim["GRU attention beats DIN"] == claims.SIMULATED and sim["rGAN beats uniform"] == claims.SIMULATED
+    assert [e for c, e in sim.items() if c.startswith("(control)")] == [claims.CONTROL]
+    real = claims.all_claims(_folder(tmp_path / "real", False))
+    assert {v.evidence for v in real if v.source != "Table 2, null world"} == {claims.REAL}
+    assert all(f"| {v.evidence} |" in v.markdown_row() for v in real)
+
+
+def test_holm_over_the_folders_family(tmp_path):
+    """Every row judged by a test of "no difference" carries Holm's adjusted p-value over the
+    folder's family (the control left out); a row supported alone can lose it after Holm."""
+    from tacr.stats import holm
+
+    rows = claims.all_claims(_folder(tmp_path, True))
+    family = [v for v in rows if np.isfinite(v.p_value) and v.evidence != claims.CONTROL]
+    assert len(family) == 5 + 3 and all(v.holm for v in family)
+    np.testing.assert_allclose([v.p_holm for v in family], holm([v.p_value for v in family]))
+    control = [v for v in rows if v.evidence == claims.CONTROL]
+    assert control and not control[0].holm and np.isfinite(control[0].p_value)
+    for v in family:
+        assert v.holm == (claims.INCONCLUSIVE if v.p_holm >= 0.05 else claims.SUPPORTED if v.diff > 0 else claims.REFUTED)
+    weak = claims.with_holm([claims.Verdict("T", f"c{i}", "", claims.SUPPORTED, diff=0.01, p_value=0.02, evidence=claims.REAL)
+                             for i in range(3)])
+    assert [v.holm for v in weak] == [claims.INCONCLUSIVE] * 3 and weak[0].verdict == claims.SUPPORTED
+
+
+def test_the_comparator_is_chosen_without_the_test_split():
+    """The model a baseline row compares with is the best on validation, never the best on
+    test; without validation AUCs it is the paper's model, fixed in advance."""
+    from tacr.stats import summarise
+
+    per = per_run({"time_aware": 0.0, "din": 0.02, "gru": -0.01})
+    per["selected_valid_auc"] = per["model"].map({"time_aware": 0.71, "din": 0.70, "gru": 0.69})
+    per = per.assign(best_epoch=3, selected_epoch=3, seconds=1.0, d_updates=1)
+    base = pd.DataFrame({"baseline": ["item popularity"], "test AUC": [0.6]})
+    [v] = claims.against_baselines(summarise(per, "model"), base, "model")
+    assert "best on validation: time_aware" in v.claim  # din has the best test AUC, time_aware the best validation AUC
+    [v] = claims.against_baselines(summarise(per.drop(columns="selected_valid_auc"), "model"), base, "model")
+    assert "the paper's model: time_aware" in v.claim
+
+
+def test_rows_show_each_seeds_selected_epoch_and_pre_training():
+    per = per_run({"rgan": 0.01, "irgan": 0.0}, key="sampler", seeds=3)
+    per["selected_epoch"] = per["sampler"].map({"rgan": 5, "irgan": 1})
+    per["epochs"], per["game_epochs"] = 6, 5  # one pre-training epoch
+    v = claims.beats(per, "sampler", "rgan", "irgan", "Table 3", "rGAN beats IRGAN")
+    assert "selected epochs rgan 5,5,5 / irgan 1,1,1" in v.ours
+    assert v.ours.endswith("(irgan: its pre-training epoch on 3 of 3 seeds)")
+
+
+def test_headline_sets_each_datasets_verdict_side_by_side(tmp_path):
+    table = claims.headline({"simulator": _folder(tmp_path / "sim", True), "real": _folder(tmp_path / "real", False),
+                             "none": tmp_path / "empty"})
+    row = table[table["claim (paper)"] == "time-aware attention beats DIN"].iloc[0]
+    assert row["simulator"].startswith("**supported** (planted)") and "(planted)" not in row["real"]
+    assert (table["none"] == "not run").all() and not table["claim (paper)"].str.contains("control").any()
+
+
+def test_calibration_verdict_weighs_the_error_against_both_draws():
+    errors = pd.DataFrame({"seed": [0, 1, 2], "error vs realised (%)": [4.0, 5.0, 6.0],
+                           "realised CTR noise (%)": [0.5] * 3, "fitted level noise (%)": [2.0] * 3})
+    [v] = claims.calibration(errors)
+    assert f"±{np.hypot(0.5, 2.0):.2f} %" in v.ours and f"{5.0 / np.hypot(0.5, 2.0):.1f} times that noise" in v.ours

@@ -78,3 +78,39 @@ def test_papers_metric_skips_pre_training_epochs():
     assert r["game_epochs"] == 2
     plain = per_run(df.drop(columns="game_epoch"), by=["sampler"]).iloc[0]  # no game epochs: every epoch counts
     assert (plain["best_test_auc"], plain["best_epoch"]) == (0.80, 1)
+
+
+def test_t_test_p_matches_scipy():
+    rng = np.random.default_rng(3)
+    for n in (2, 3, 5, 12):
+        d = rng.normal(0.01, 0.02, n)
+        assert paired_p(d) == pytest.approx(st.ttest_1samp(d, 0.0).pvalue, rel=1e-10)
+    assert np.isnan(paired_p([0.1])) and paired_p([0.0, 0.0]) == 1.0 and paired_p([0.1, 0.1]) == 0.0
+
+
+def paired_p(d):
+    from tacr.stats import t_test_p
+
+    return t_test_p(d)
+
+
+def test_holm_against_a_direct_step_down():
+    """Holm's adjusted p-values: a textbook case by hand, and random families against a plain
+    loop over the step-down rule (reject the k-th smallest while p_(k) < alpha / (m - k + 1))."""
+    from tacr.stats import holm
+
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02])
+    got = holm([0.2, np.nan, 0.01])  # NaN is outside the family (m = 2)
+    np.testing.assert_allclose(got[[0, 2]], [0.2, 0.02]) and np.isnan(got[1])
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        p = rng.uniform(0, 0.2, rng.integers(1, 12))
+        alpha = 0.05
+        order = np.argsort(p)
+        rejected = np.zeros(len(p), dtype=bool)
+        for k, i in enumerate(order):
+            if p[i] < alpha / (len(p) - k):
+                rejected[i] = True
+            else:
+                break
+        np.testing.assert_array_equal(holm(p) < alpha, rejected)

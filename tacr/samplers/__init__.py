@@ -12,7 +12,9 @@ from .base import Critic, GroupIndex, Sampler, SamplerConfig
 from .simple import LogisticRegression, UnderSampling, Uniform, UserFixed
 
 SAMPLERS = {cls.name: cls for cls in (LogisticRegression, UnderSampling, UserFixed, Uniform, IRGAN, IRGANPlusPlus, RGAN)}
-LABELS = {"lr": "logistic regression", "under": "1:5 under-sampling", "user_fixed": "user-fixed", "uniform": "uniform",
+#: Table labels. The paper calls the pointwise sampler "logistic regression"; here it is "pointwise (all rows)", so
+#: it is never confused with the one-hot logistic-regression baseline (tacr.baselines).
+LABELS = {"lr": "pointwise (all rows)", "under": "1:5 under-sampling", "user_fixed": "user-fixed", "uniform": "uniform",
           "irgan": "IRGAN", "irgan_pp": "IRGAN++", "rgan": "rGAN"}
 
 

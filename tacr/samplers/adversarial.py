@@ -15,8 +15,8 @@ Equations:
 * Eq. (16) policy ``p_G(s'|s) = softmax_{s' in cand(s)}(e_G(s')·e_G(s) / (T ||e_G(s')||_2))``
   (:func:`policy_probs`; ``T = 0`` is the greedy limit, a one-hot argmax). Beyond the paper,
   ``policy="cosine"`` also divides by ``||e_G(s)||``: the paper's logit is bounded by
-  ``||e_G(s)|| / T`` (about 10.5 / 20 here, so the policy is almost uniform at T = 20), the
-  cosine's by ``1 / T`` whatever the embedding's scale. :func:`policy_diagnostics` measures
+  ``||e_G(s)|| / T`` (the diagnostics log ``||e_G(s)||``: where it is a few units, the policy
+  is close to uniform at T = 20), the cosine's by ``1 / T`` whatever the embedding's scale. :func:`policy_diagnostics` measures
   how far each policy evaluation is from uniform (logged per epoch);
 * Eq. (10) penalty ``p(s,s') = λ_i ||e_i^D(s) - e_i^D(s')|| + λ_h ||e_h^D(s) - e_h^D(s')||``
   (plain Euclidean norms, SPEC Decision), in D's embedding space (:func:`penalty`);
