@@ -89,10 +89,10 @@ trap 'rm -rf "$PLAN_DIR"' EXIT
 PLAN=$("$PY" "$RUNALL" plan --base "$CALLER_DIR" ${ONLY:+--only "$ONLY"} "$PLAN_DIR" -- "$@") || exit 2
 PM_ARGS=() NAMES=() SOURCES=() PARAMS=()
 while IFS= read -r -d '' a; do PM_ARGS+=("$a"); done < "$PLAN_DIR/papermill.args"
-SHOWN=() FIG="" PAGE=""
+SHOWN=() FIG="" PAGE="" KEPT=""
 while IFS=$'\t' read -r name src params shown; do
   if [ "$name" = outputs ]; then  # where results go: decided once (tacr.profiles.outputs)
-    FIG=$src; [ "$params" = - ] || PAGE=$params; continue
+    FIG=$src KEPT=$shown; [ "$params" = - ] || PAGE=$params; continue
   fi
   NAMES+=("$name"); SOURCES+=("$src"); PARAMS+=("$params"); SHOWN+=("$shown")
 done <<< "$PLAN"
@@ -104,6 +104,7 @@ if [ "$CHECK" = 1 ]; then
   done
   [ ${#PM_ARGS[@]} -eq 0 ] || echo "   papermill options: ${PM_ARGS[*]}"
   echo "   figures and tables: $FIG${PAGE:+ (rewrites the committed $PAGE results)}"
+  echo "   executed notebooks: $KEPT"
   exit 0
 fi
 
@@ -141,11 +142,13 @@ for i in "${!NAMES[@]}"; do
     exit 1
   fi
   rm -f "$OUT/$name.input.ipynb"
+  # the executed notebook, outputs included, where readers open it (a committed run's: notebooks/executed/)
+  "$PY" "$RUNALL" keep "$OUT/$name.ipynb" "$KEPT/$name.ipynb"
   echo "   $name done in $(( $(date +%s) - t0 )) s" >&2
 done
 elapsed=$(( $(date +%s) - start ))
 
-echo ">> notebooks done in $elapsed s; figures and tables in $FIG, executed notebooks in $OUT" >&2
+echo ">> notebooks done in $elapsed s; figures and tables in $FIG, executed notebooks in $KEPT" >&2
 # the results block: always outputs/RESULTS.md; the committed page too when this run rewrote
 # a dataset's committed results at its defaults (every notebook)
 if [ -z "$ONLY" ]; then

@@ -4,7 +4,7 @@
 # The paper's first claim: the **time-aware attention** model (GRU states weighted by an
 # attention that sees the target item *and* each history click's relative time, plus absolute
 # time one-hots in the item embedding) beats three embedding baselines, all trained with the same
-# rGAN sampler (SPEC §3):
+# rGAN sampler (docs/method.md §3):
 #
 # * **two-layer GRU** — the last hidden state; no temporal inputs;
 # * **DIN** — a local activation unit weighting history item embeddings (the RelaImpr base);
@@ -49,7 +49,7 @@ print(f"{len(models)} models x {len(S.seeds)} seeds on {S.data.name}, {S.base.ep
 # ## Fig. 4: test AUC per epoch (mean over seeds, 95 % band), and the validation curves
 # The right panel is what the epoch budget was checked against: each model's validation AUC
 # should have reached its plateau (the last epochs within seed noise). Epoch 1 is the adversarial
-# samplers' pre-training (uniform negatives, SPEC §6).
+# samplers' pre-training (uniform negatives, docs/method.md §6).
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharey=False)

@@ -2,7 +2,7 @@
 # # 03 · Sampling strategies (Table 3, Fig. 5)
 #
 # The paper's second claim: its **regularized adversarial sampler (rGAN)** beats six other ways
-# to train the same time-aware model (SPEC §5):
+# to train the same time-aware model (docs/method.md §5):
 #
 # | sampler | loss | negative for a positive |
 # |---|---|---|
@@ -20,7 +20,7 @@
 #   paper's T = 20 here, so the paper's policy is nearly uniform (notebook 09 measures it). The
 #   cosine policy divides by `||e_G(s)||` too, so T has a fixed scale; at T = 0.1 its logits span
 #   ±10 and the policy is sharp. Does adversarial sampling help *when it departs from uniform*?
-# * **rGAN, joint schedule**: under the SPEC's alternation D trains on 15 of the 30 steps of an
+# * **rGAN, joint schedule**: under the default alternation D trains on 15 of the 30 steps of an
 #   epoch; Algorithm 1 read literally (one policy draw per step trains D, then G) gives D as
 #   many updates as every other sampler here (the D updates column shows it).
 

@@ -7,7 +7,7 @@
 # monotone with PAVA, adds a small slope (epsilon = 0.1) so it strictly increases, and
 # interpolates between neighbouring buckets (Eq. 20).
 #
-# **A flaw in Eq. 20 (SPEC §7).** `p(v_j)` is the *average* CTR over `[v_j, v_{j+1})`, yet Eq. 20
+# **A flaw in Eq. 20 (docs/method.md §7).** `p(v_j)` is the *average* CTR over `[v_j, v_{j+1})`, yet Eq. 20
 # anchors it at the lower edge `v_j`. On an increasing curve that shifts every prediction up by
 # about half a bucket. We therefore draw both rules: `"edge"` (Eq. 20 to the letter) and
 # `"center"` (each bucket's value at its centre; our default).
@@ -206,7 +206,7 @@ display(Markdown("\n".join(lines)))
 # ## Values never seen in training
 # A time value of the test period that no training impression or history click carries (a
 # day of month, a month) would enter every test score with its random initial embedding. The
-# model replaces such a value by the mean of the seen ones (`tacr.models.embedding`, SPEC §10).
+# model replaces such a value by the mean of the seen ones (`tacr.models.embedding`, docs/method.md §9).
 # How many test rows have an unseen value, and the calibration error with the fallback off
 # (the random rows, as before the fix) and on:
 

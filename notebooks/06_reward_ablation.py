@@ -39,9 +39,7 @@ plt.show()
 per = stats.per_run(runs, by=["reward"])
 S.save_data(per, "fig7_runs")
 summary = stats.summarise(per, "reward", base={"reward": "both"})
-table = summary[["reward", "seeds", "avg_optimal_auc", "ci_low", "ci_high", "val_selected_auc", "val_ci_low", "val_ci_high",
-                 "relaimpr_pct"]].copy()
-table["reward"] = table["reward"].map(labels)
+table = stats.display_table(summary, "reward", labels, extra=["relaimpr_pct"])
 S.save_table(table, "fig7_reward_ablation")
 table
 

@@ -44,8 +44,9 @@ plt.show()
 # %%
 summary = stats.summarise(rgan, "n_candidates")
 summary["rGAN - uniform"] = summary["val_selected_auc"] - uniform["val_selected_test_auc"].mean()
-S.save_table(summary, "fig9_candidate_size")
-summary[["n_candidates", "seeds", "avg_optimal_auc", "ci_low", "ci_high", "val_selected_auc", "rGAN - uniform"]]
+table = stats.display_table(summary, "n_candidates", extra=["rGAN - uniform"])
+S.save_table(table, "fig9_candidate_size")
+table
 
 # %%
 display(Markdown(claims.markdown(claims.candidate_size_claims(S.figures)) + "\n\n" + claims.policy_note(rgan_runs)))

@@ -91,9 +91,10 @@ plt.show()
 summary = stats.summarise(per, ["policy", "temperature"])
 summary = summary.merge(diag, on=["policy", "temperature"])
 summary["rGAN - uniform"] = summary["val_selected_auc"] - u.mean()
-table = summary[["policy", "temperature", "seeds", "avg_optimal_auc", "val_selected_auc", "val_ci_low", "val_ci_high",
-                 "rGAN - uniform", "policy_effective_candidates", "policy_tv_uniform", "policy_max_min_ratio",
-                 "policy_pos_norm"]]
+# the greedy policy (T = 0) gives its top candidate all the mass: its ratio is unbounded
+summary["largest/smallest probability"] = [f"{r:.2f}" if r < 1e6 else "≥ 1e6 (greedy)" for r in summary["policy_max_min_ratio"]]
+table = stats.display_table(summary, ["policy", "temperature"], extra=[
+    "rGAN - uniform", "policy_effective_candidates", "policy_tv_uniform", "largest/smallest probability", "policy_pos_norm"])
 S.save_table(table, "fig10_temperature")
 table
 

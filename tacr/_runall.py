@@ -11,7 +11,8 @@ error of a failed notebook, and the JupyterLab launch. run_all.sh runs this file
     parameters that notebook declares (so papermill warns about none) and
     ``OUT_DIR/papermill.args`` (the other papermill options, NUL-separated). Prints first where
     the run's results go, as :func:`tacr.profiles.outputs` decides from the parameters:
-    ``outputs\\t<figures folder>\\t<results page or ->``, then one line per notebook:
+    ``outputs\\t<figures folder>\\t<results page or ->\\t<kept notebooks folder>``, then one
+    line per notebook:
     ``<name>\\t<source .py>\\t<parameters file>\\t<parameters shown>``. Exit 2 on a bad
     parameter or option.
 ``python tacr/_runall.py supervise -- CMD ...``
@@ -22,6 +23,11 @@ error of a failed notebook, and the JupyterLab launch. run_all.sh runs this file
 ``python tacr/_runall.py error NOTEBOOK.ipynb``
     Prints the error a papermill-executed notebook stopped on (the cell's exception and the
     last lines of its traceback).
+``python tacr/_runall.py keep EXECUTED.ipynb DEST.ipynb``
+    Writes a papermill-executed notebook to DEST with its outputs (figures, tables, verdicts)
+    but without what changes from one run to the next with the same numbers: papermill's and
+    the kernel's timing metadata, the run's paths, and the stderr streams (progress bars,
+    warnings); atomically.
 ``python tacr/_runall.py lab [JUPYTER ARGS]``
     Starts JupyterLab in ``notebooks/`` with ``.py`` files opening as notebooks (jupytext's
     "Jupytext Notebook" viewer as the default for Python files, set for this launch only).
@@ -212,16 +218,15 @@ def plan(args: list[str], only: str = "", root: Path = ROOT, base: Path | None =
 
 
 def run_outputs(books: list[tuple[Path, dict]], only: str = ""):
-    """Where the run's results go (:func:`tacr.profiles.outputs` on its parameters); no page is
-    rewritten when only some notebooks run."""
+    """Where the run's results go (:func:`tacr.profiles.outputs` on its parameters)."""
     from tacr.profiles import DEFAULT_DATASET, outputs
 
     values = {k: v for _, vals in books for k, v in vals.items()}
     try:
-        out = outputs(values.get("dataset", DEFAULT_DATASET), values.get("profile"), values.get("seeds"), values.get("epochs"))
+        return outputs(values.get("dataset", DEFAULT_DATASET), values.get("profile"), values.get("seeds"),
+                       values.get("epochs"), partial=bool(only))
     except ValueError as exc:
         raise PlanError(str(exc)) from exc
-    return out.figures, (None if only else out.page)
 
 
 def write_plan(out_dir: Path, args: list[str], only: str = "", root: Path = ROOT, base: Path | None = None) -> list[str]:
@@ -229,8 +234,8 @@ def write_plan(out_dir: Path, args: list[str], only: str = "", root: Path = ROOT
 
     out_dir.mkdir(parents=True, exist_ok=True)
     books, other = plan(args, only, root, base)
-    figures, page = run_outputs(books, only)
-    lines = [f"outputs\t{figures}\t{page or '-'}"]
+    out = run_outputs(books, only)
+    lines = [f"outputs\t{out.figures}\t{out.page or '-'}\t{out.notebooks}"]
     for p, values in books:
         f = out_dir / f"{p.stem}.params.yaml"
         f.write_text(yaml.safe_dump(values, sort_keys=True, allow_unicode=True) if values else "{}\n")
@@ -366,6 +371,39 @@ def notebook_error(path: Path, tail: int = 12) -> str:
     return "(the notebook holds no error output; see papermill's messages above)"
 
 
+# ------------------------------------------------------------------------------------ keep
+#: Notebook metadata kept in a kept notebook (the rest is the run's: papermill's paths and times).
+KEEP_METADATA = ("kernelspec", "language_info", "jupytext")
+
+
+def stable_notebook(nb: dict) -> dict:
+    """``nb`` (nbformat JSON) without volatile metadata and stderr streams; outputs kept."""
+    nb = dict(nb)
+    nb["metadata"] = {k: v for k, v in nb.get("metadata", {}).items() if k in KEEP_METADATA}
+    info = nb["metadata"].get("language_info")
+    if isinstance(info, dict):  # the Python patch version is the machine's, not the run's
+        nb["metadata"]["language_info"] = {k: v for k, v in info.items() if k != "version"}
+    cells = []
+    for cell in nb.get("cells", []):
+        cell = dict(cell)
+        cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k == "tags"}
+        cell.pop("id", None)
+        if "outputs" in cell:
+            cell["outputs"] = [o for o in cell["outputs"] if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+        cells.append(cell)
+    nb["cells"] = cells
+    nb["nbformat_minor"] = min(nb.get("nbformat_minor", 4), 4)  # 4.4: no cell ids to churn
+    return nb
+
+
+def keep(executed: Path, dest: Path) -> None:
+    nb = stable_notebook(json.loads(Path(executed).read_text()))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    os.replace(tmp, dest)
+
+
 # ------------------------------------------------------------------------------------- lab
 VIEWERS = {"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}
 
@@ -435,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
         return supervise(rest[1:] if rest[:1] == ["--"] else rest)
     if cmd == "error":
         print(notebook_error(Path(rest[0])))
+        return 0
+    if cmd == "keep":
+        keep(Path(rest[0]), Path(rest[1]))
         return 0
     if cmd == "lab":
         lab(rest)

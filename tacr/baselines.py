@@ -1,4 +1,4 @@
-"""Sanity baselines every CTR table should carry (SPEC §10), fitted on the same split.
+"""Sanity baselines every CTR table should carry (docs/method.md §10), fitted on the same split.
 
 * :func:`item_popularity` — the smoothed click-through rate of the target item in training,
   ``(clicks_i + a * ctr) / (impressions_i + a)``, with the prior strength ``a`` picked on the

@@ -1,4 +1,4 @@
-"""Output calibration (SPEC §7; paper Sec. 3.2, Eq. 17-20) and calibration diagnostics.
+"""Output calibration (docs/method.md §7; paper Sec. 3.2, Eq. 17-20) and calibration diagnostics.
 
 Negative sampling changes the share of positives the discriminator sees, so its scores rank
 well but their absolute level is wrong. The paper maps a raw score ``f = f_D(e_sD(s))`` back to
@@ -15,7 +15,7 @@ a click probability with a bucketed, isotonic lookup table fitted on the *real* 
 The calibrated CTR of a test set is the mean of its samples' calibrated CTRs, and the
 calibration error is ``|calibrated - real| / real``.
 
-**The flaw in Eq. 20 (SPEC §7 Decision).** ``p(v_j)`` is the click rate *averaged over* the
+**The flaw in Eq. 20 (docs/method.md §7.3).** ``p(v_j)`` is the click rate *averaged over* the
 bucket ``[v_j, v_{j+1})``, but Eq. 20 pins it to the bucket's *lower edge* ``v_j``. On an
 increasing curve that moves every value half a bucket to the left, so each sample receives
 roughly the rate of a point half a bucket above it and the calibrated CTR is biased upward by

@@ -1,4 +1,4 @@
-"""The paper's claims, each judged in one place: saved tables in, verdicts out (SPEC §10).
+"""The paper's claims, each judged in one place: saved tables in, verdicts out (docs/method.md §8.3).
 
 One function per notebook (:data:`BY_NOTEBOOK`) reads the tables that notebook saved in its
 results folder and returns its claim rows; the notebook displays that function's output and
@@ -6,7 +6,7 @@ results folder and returns its claim rows; the notebook displays that function's
 can never disagree. They are built from the judging functions below (per-run tables in,
 :class:`Verdict` rows out). Each threshold is a named constant below, stated once.
 
-The rule (SPEC §10): a claim "A beats B" is judged on the **paired difference** A − B of the
+The rule (docs/method.md §8.3): a claim "A beats B" is judged on the **paired difference** A − B of the
 validation-selected test AUC over the seeds both ran (same seed: same data order and, where the
 architectures allow, the same initialisation). It is **supported** when the 95 % t-interval of
 the difference excludes zero in A's favour, **refuted** when it excludes zero the other way,
@@ -66,6 +66,7 @@ class Verdict:
     paper_effect: float = float("nan")  # the paper's effect on our scale
     seeds: int = 0
     p_value: float = float("nan")  # two-sided test of "no difference" (rows judged by an interval around zero)
+    p_paper: float = float("nan")  # test of "the effect is at least the paper's" (2x one-sided: level 0.05 = the interval's top)
     evidence: str = ""  # PLANTED, SIMULATED, CONTROL or REAL (set by the notebook's claim function)
     holm: str = ""  # the verdict after Holm's correction over the dataset's family (:func:`with_holm`)
     p_holm: float = float("nan")
@@ -116,7 +117,11 @@ def beats(runs: pd.DataFrame, key: str, a, b, source: str, claim: str, labels: d
             f"MDD {p.mdd:.4f}" + (f", paper's effect {effect:+.4f}" if np.isfinite(effect) else "")
             + f"; best-epoch metric {pp.mean:+.4f} [{pp.low:+.4f}, {pp.high:+.4f}] ({p.n} seeds)"
             + selected_epochs(runs, sel_a, sel_b, la, lb))
-    return Verdict(source, claim, ours, verdict, p.mean, p.low, p.high, p.mdd, effect, p.n, p_value=p.p_value)
+    p_paper = float("nan")
+    if np.isfinite(effect) and effect > 0 and p.n > 1 and p.sd > 0:
+        p_paper = float(min(1.0, 2 * st.t.cdf((p.mean - effect) / (p.sd / np.sqrt(p.n)), p.n - 1)))
+    return Verdict(source, claim, ours, verdict, p.mean, p.low, p.high, p.mdd, effect, p.n, p_value=p.p_value,
+                   p_paper=p_paper)
 
 
 def selected_epochs(runs: pd.DataFrame, sel_a: dict, sel_b: dict, la: str, lb: str) -> str:
@@ -566,14 +571,25 @@ BY_NOTEBOOK = {"02_embedding_comparison": embedding_claims, "03_sampler_comparis
 
 
 def with_holm(rows: list[Verdict], level: float = LEVEL) -> list[Verdict]:
-    """Holm's correction over the family of ``rows`` judged by a two-sided test of "no
-    difference" (those with a p-value; the null-world control is a check of the pipeline, not a
-    claim, and stays out): each such row gets its adjusted p-value and verdict. The unadjusted
-    interval and verdict stay beside it."""
+    """Holm's correction over the family of ``rows`` judged by a test (those with a p-value;
+    the null-world control is a check of the pipeline, not a claim, and stays out). Each such
+    row gets the verdict its tests still give once adjusted: supported or refuted when its test
+    of "no difference", adjusted over the family, rejects; else refuted at the paper's size when
+    its test of "at least the paper's effect", adjusted over the rows that have one, rejects;
+    else inconclusive. ``p_holm`` is the adjusted p-value of the test the verdict rests on. The
+    unadjusted interval and verdict stay beside it."""
+    alpha = 1 - level
     family = [v for v in rows if np.isfinite(v.p_value) and v.evidence != CONTROL]
-    for v, p_adj in zip(family, holm([v.p_value for v in family])):
-        v.p_holm = float(p_adj)
-        v.holm = INCONCLUSIVE if p_adj >= 1 - level else (SUPPORTED if v.diff > 0 else REFUTED)
+    sized = [v for v in family if np.isfinite(v.p_paper)]
+    p_zero = dict(zip(map(id, family), holm([v.p_value for v in family])))
+    p_size = dict(zip(map(id, sized), holm([v.p_paper for v in sized])))
+    for v in family:
+        if p_zero[id(v)] < alpha:
+            v.holm, v.p_holm = (SUPPORTED if v.diff > 0 else REFUTED), float(p_zero[id(v)])
+        elif id(v) in p_size and p_size[id(v)] < alpha:
+            v.holm, v.p_holm = BELOW_PAPER, float(p_size[id(v)])
+        else:
+            v.holm, v.p_holm = INCONCLUSIVE, float(p_zero[id(v)])
     return rows
 
 
@@ -584,12 +600,8 @@ def all_claims(folder) -> list[Verdict]:
 
 
 def claim_key(v: Verdict) -> str:
-    """A claim's identity across datasets: its source and words without parentheticals (the
-    model a baseline row names depends on the data)."""
-    import re
-
-    words = re.sub(r"\s*\([^)]*\)", "", v.claim).strip()
-    return f"{v.source}|{words}"
+    """A claim's identity across datasets: its source and words."""
+    return f"{v.source}|{v.claim}"
 
 
 def headline(folders: dict) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""The two training losses (SPEC §4) and the learning-rate schedule (SPEC §6), shared by the
+"""The two training losses (docs/method.md §4) and the learning-rate schedule (docs/method.md §6), shared by the
 trainer's discriminator and the adversarial samplers' generator.
 
 * Eq. (7) pointwise: binary cross-entropy of ``sigmoid(f)`` (mean over the batch, not the

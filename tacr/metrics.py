@@ -1,4 +1,4 @@
-"""Evaluation metrics (SPEC §8): AUC, RelaImpr (Eq. 21), Kendall's tau; and, beyond the paper,
+"""Evaluation metrics (docs/method.md §8): AUC, RelaImpr (Eq. 21), Kendall's tau; and, beyond the paper,
 the group AUC (GAUC: impression-weighted mean of per-user AUCs, as in the DIN paper).
 
 ``auc`` is the Mann-Whitney statistic with average ranks for ties, computed with one sort, so

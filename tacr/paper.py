@@ -1,4 +1,4 @@
-"""The paper's reported numbers (SPEC §9) and helpers that set ours beside them.
+"""The paper's reported numbers (its Tables 1-4 and Figs. 6, 10) and helpers that set ours beside them.
 
 Numbers are the paper's AUCs per dataset: in-station-Sep, out-station-Jul, out-station-May.
 Nothing here changes or judges our results: it only puts them next to the paper's. Verdicts
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .samplers import LABELS
+from .stats import interval_text
 
 DATASETS = ("in-station-Sep", "out-station-Jul", "out-station-May")
 
@@ -57,9 +58,10 @@ def beside_paper(summary: pd.DataFrame, key: str, table: dict, base: str, labels
             key: (labels or {}).get(k, k) + (" *" if k == base else ""),
             "paper AUC": paper_auc,
             "ours: avg optimal AUC": r["avg_optimal_auc"],
-            "95% CI": f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}]",
+            "95% CI": interval_text(r["ci_low"], r["ci_high"]),
             "ours: val-selected AUC": r["val_selected_auc"],
-            "95% CI (val-selected)": f"[{r['val_ci_low']:.4f}, {r['val_ci_high']:.4f}]",
+            "95% CI (val-selected)": interval_text(r["val_ci_low"], r["val_ci_high"]),
+            "selected epoch by seed": r.get("selected_epochs", ""),
             "ours - paper": r["avg_optimal_auc"] - paper_auc,
             "paper RelaImpr (%)": paper_ri.get(k, np.nan),
             "ours RelaImpr (%)": r.get("relaimpr_pct", np.nan),

@@ -20,10 +20,26 @@ PAPER_COLOR = "0.35"
 ORACLE_COLOR = "tab:red"
 
 
+def kernel_shell():
+    """The IPython shell when this process is a Jupyter kernel (papermill's or a person's), else None."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
+
+
 def setup_style():
+    """Seaborn's theme and the figure sizes; in a kernel the inline backend, so the executed
+    notebook keeps its figures (run_all.sh sets ``MPLBACKEND=Agg`` for everything else)."""
     import matplotlib
 
-    matplotlib.use(os.environ.get("MPLBACKEND", "Agg") if "ipykernel" not in os.sys.modules else matplotlib.get_backend())
+    shell = kernel_shell()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
+    else:
+        matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))
     import seaborn as sns
 
     sns.set_theme(context="notebook", style="whitegrid", palette="colorblind")

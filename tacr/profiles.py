@@ -100,8 +100,10 @@ class Outputs:
     """Where one run's results go.
 
     ``figures``: the folder of its figures and tables; ``page``: the dataset whose committed
-    results page (:data:`RESULT_PAGES`) the run rewrites when it runs every notebook (None: it
-    rewrites none; its results block goes to ``outputs/RESULTS.md`` only); ``profile``, ``seeds``, ``epochs``: the
+    results page (:data:`RESULT_PAGES`) the run rewrites (None: it rewrites none; its results
+    block goes to ``outputs/RESULTS.md`` only); ``notebooks``: where its executed notebooks are
+    kept (``notebooks/executed/<page>/`` for a committed run, else
+    ``outputs/notebooks/<figures folder name>/``); ``profile``, ``seeds``, ``epochs``: the
     resolved run settings (``epochs`` None: the profile's)."""
 
     figures: Path
@@ -109,11 +111,20 @@ class Outputs:
     profile: str
     seeds: list[int] = field(default_factory=list)
     epochs: int | None = None
+    notebooks: Path | None = None  # where the executed notebooks are kept, outputs included
 
 
-def outputs(dataset: str = DEFAULT_DATASET, profile: str | None = None, seeds=None, epochs=None) -> Outputs:
-    """The figures folder and results page of a run with these notebook parameters (see the
-    module docstring); ``seeds`` and ``epochs`` as the notebooks take them (None: the profile's)."""
+def committed_folder(dataset: str = DEFAULT_DATASET) -> Path:
+    """The results folder of a dataset's run at its defaults: ``figures/`` for the simulator,
+    ``figures/<dataset>/`` otherwise (where the committed runs of :data:`RESULT_PAGES` live)."""
+    return ROOT / "figures" if dataset == DEFAULT_DATASET else ROOT / "figures" / dataset
+
+
+def outputs(dataset: str = DEFAULT_DATASET, profile: str | None = None, seeds=None, epochs=None,
+            partial: bool = False) -> Outputs:
+    """The figures folder, results page and notebooks folder of a run with these notebook
+    parameters (see the module docstring); ``seeds`` and ``epochs`` as the notebooks take them
+    (None: the profile's); ``partial``: the run executes only some notebooks (it rewrites no page)."""
     profile = default_profile(dataset) if profile is None else profile
     prof = profile_of(profile)
     seeds = as_seeds(prof.seeds if seeds is None else seeds)
@@ -123,15 +134,14 @@ def outputs(dataset: str = DEFAULT_DATASET, profile: str | None = None, seeds=No
         parts.append("seeds" + "-".join(map(str, seeds)))
     if epochs is not None and epochs != prof.train["epochs"]:
         parts.append(f"epochs{epochs}")
-    root = ROOT / "figures"
-    default = root if dataset == DEFAULT_DATASET else root / dataset
-    folder = default if not parts else root / "-".join([dataset, *parts])
-    page = dataset if not parts and dataset in RESULT_PAGES else None
+    folder = committed_folder(dataset) if not parts else ROOT / "figures" / "-".join([dataset, *parts])
+    page = dataset if not parts and not partial and dataset in RESULT_PAGES else None
     if os.environ.get("TACR_FIGURES"):
         custom = Path(os.environ["TACR_FIGURES"])
         if custom.resolve() != folder.resolve():
             folder, page = custom, None
-    return Outputs(folder, page, profile, seeds, epochs)
+    notebooks = ROOT / "notebooks" / "executed" / page if page else ROOT / "outputs" / "notebooks" / folder.name
+    return Outputs(folder, page, profile, seeds, epochs, notebooks)
 
 
 #: The file in a results folder that says which run wrote it (:func:`write_record`).

@@ -1,7 +1,7 @@
-"""Statistics over seeds (SPEC §8, §10): per-run metrics, summaries, paired differences.
+"""Statistics over seeds (docs/method.md §8): per-run metrics, summaries, paired differences.
 
 * :func:`per_run` — one row per run: the paper's metric (best test AUC over epochs; for the
-  adversarial samplers over the game epochs only, SPEC §10), the validation-selected test AUC
+  adversarial samplers over the game epochs only, docs/method.md §8.2), the validation-selected test AUC
   (the test AUC at the epoch of best validation AUC; on the run's larger final test sample when
   it has one, ``selected_test_auc``) and their epochs.
 * :func:`summarise` — per configuration: means over seeds with 95 % t-intervals, RelaImpr
@@ -88,6 +88,31 @@ def per_run(df: pd.DataFrame, by=None) -> pd.DataFrame:
                      "seconds": float(g["epoch_seconds"].sum()) if "epoch_seconds" in g else float("nan"),
                      "d_updates": int(g["d_steps"].sum()) if "d_steps" in g else -1})
     return pd.DataFrame(rows)
+
+
+def interval_text(low: float, high: float, digits: int = 4) -> str:
+    """``[low, high]`` for a table, or "1 seed: no interval" where there is none (NaN)."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "1 seed: no interval"
+    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def display_table(summary: pd.DataFrame, key, labels: dict | None = None, extra=()) -> pd.DataFrame:
+    """A :func:`summarise` table as a person reads it: the row's label, seeds, the paper's
+    metric and the validation-selected AUC each with its interval as text, each seed's selected
+    epoch, then the ``extra`` columns."""
+    keys = [key] if isinstance(key, str) else list(key)
+    out = summary[keys + ["seeds"]].copy()
+    if labels:
+        out[keys[0]] = out[keys[0]].map(lambda k: labels.get(k, k))
+    out["avg optimal AUC (paper's metric)"] = summary["avg_optimal_auc"]
+    out["95% CI"] = [interval_text(lo, hi) for lo, hi in zip(summary["ci_low"], summary["ci_high"])]
+    out["val-selected AUC"] = summary["val_selected_auc"]
+    out["95% CI (val-selected)"] = [interval_text(lo, hi) for lo, hi in zip(summary["val_ci_low"], summary["val_ci_high"])]
+    out["selected epoch by seed"] = summary["selected_epochs"]
+    for col in extra:
+        out[col] = summary[col]
+    return out
 
 
 def summarise(runs: pd.DataFrame, by, base: dict | None = None, level: float = LEVEL) -> pd.DataFrame:

@@ -110,6 +110,22 @@ class Study:
         return plots.save_data(df, name, self.figures)
 
 
+def environment() -> dict:
+    """What besides the code sets a run's last bits: the library versions and the CPU's vector
+    units (float sums are rounded differently with AVX2, AVX-512 or AMX kernels)."""
+    import platform
+    from importlib.metadata import version
+
+    flags = ""
+    try:
+        flags = next((line for line in open("/proc/cpuinfo") if line.startswith("flags")), "")
+    except OSError:
+        pass
+    units = [u for u in ("avx2", "avx512f", "amx_tile") if f" {u}" in flags]
+    return {"python": platform.python_version(), "machine": platform.machine(), "cpu vector units": units,
+            **{lib: version(lib) for lib in ("torch", "numpy", "pandas", "scipy", "scikit-learn")}}
+
+
 def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profile: str | None = None, seeds=None,
           device: str = "auto", epochs=None, workers="auto", **overrides) -> Study:
     """What every study notebook starts with (see the module docstring). ``profile`` None: the
@@ -123,7 +139,8 @@ def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profi
         overrides["epochs"] = out.epochs
     base = base_config(out.profile, device=device, **overrides)
     record = {"dataset": dataset, "data": data.name, "profile": out.profile, "seeds": out.seeds,
-              "epochs": base.epochs, "simulator": "oracle_auc" in data.info, "tacr": __version__}
+              "epochs": base.epochs, "simulator": "oracle_auc" in data.info, "tacr": __version__,
+              "environment": environment()}
     write_record(out.figures, record)
     sweep = out.seeds[:max(1, min(prof.sweep_seeds, len(out.seeds)))]
     return Study(data=data, base=base, seeds=out.seeds, sweep_seeds=sweep, workers=workers, profile=out.profile,

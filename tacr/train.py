@@ -1,4 +1,4 @@
-"""Training (SPEC §4, §6): the discriminator's updates and the plain epoch loop.
+"""Training (docs/method.md §4, §6): the discriminator's updates and the plain epoch loop.
 
 * :class:`Critic` — the discriminator D, its Adam optimiser (β 0.9/0.999, ε 1e-8, lr 0.02
   halved every 10 epochs) and its two updates: Eq. (7) pointwise and Eq. (8)/(9) pairwise
@@ -39,7 +39,7 @@ from .metrics import auc
 from .samplers import SamplerConfig
 
 #: The batch order's generator is seeded with ``seed + ORDER_SEED_OFFSET``: runs of different
-#: samplers with one seed see the same batches (paired comparisons, SPEC §10).
+#: samplers with one seed see the same batches (paired comparisons, docs/method.md §8.3).
 ORDER_SEED_OFFSET = 1_000_003
 GENERATOR_SEED_OFFSET = 2_000_003  # G's initialisation seed: its own, shared by G of every sampler
 #: Per-epoch columns of the adversarial samplers (NaN for the others).

@@ -1,4 +1,4 @@
-"""Tests of tacr.calibration (SPEC §7; paper Eq. 17-20) against independent computations."""
+"""Tests of tacr.calibration (docs/method.md §7; paper Eq. 17-20) against independent computations."""
 from __future__ import annotations
 
 import warnings
@@ -334,7 +334,7 @@ def test_center_is_unbiased_edge_is_biased_upward(skewed):
     noise = y[:h].mean() / p[:h].mean() - 1
     assert abs(tab.loc[100, "center_vs_truth"] - noise) < 0.003
     assert (tab["center_vs_truth"].abs() < 0.02).all()
-    assert 0.005 < tab.loc[100, "edge_vs_center"] < 0.06  # upward, ~1-3 % (SPEC §7)
+    assert 0.005 < tab.loc[100, "edge_vs_center"] < 0.06  # upward, ~1-3 % (docs/method.md §7)
     assert tab.loc[100, "edge_vs_truth"] > tab.loc[100, "center_vs_truth"]
     assert np.all(np.diff(tab["edge_vs_center"]) < 0)  # shrinks as n grows
     # the report on the held-out half: calibration removes the skew, per bin too

@@ -207,3 +207,17 @@ def test_calibration_verdict_weighs_the_error_against_both_draws():
                            "realised CTR noise (%)": [0.5] * 3, "fitted level noise (%)": [2.0] * 3})
     [v] = claims.calibration(errors)
     assert f"±{np.hypot(0.5, 2.0):.2f} %" in v.ours and f"{5.0 / np.hypot(0.5, 2.0):.1f} times that noise" in v.ours
+
+
+def test_paper_size_test_matches_the_interval_and_is_adjusted_too():
+    """"Refuted at the paper's size" rests on a test of "the effect is at least the paper's":
+    its p-value is below 0.05 exactly when the interval's top lies below the paper's effect,
+    and after Holm the verdict keeps it only if the adjusted p-value does."""
+    small = per_run({"time_aware": 0.0005, "din": 0.0}, noise=0.001)
+    v = claims.beats(small, "model", "time_aware", "din", "Table 2", "t beats d", paper_table=paper.TABLE2)
+    assert v.verdict == claims.BELOW_PAPER and v.p_paper < 0.05 and v.p_value >= 0.05
+    assert (v.p_paper < 0.05) == (v.high < v.paper_effect)
+    [alone] = claims.with_holm([v])
+    assert alone.holm == claims.BELOW_PAPER and alone.p_holm == pytest.approx(v.p_paper)
+    crowd = [claims.Verdict("T", f"c{i}", "", claims.BELOW_PAPER, diff=0.0, p_value=0.9, p_paper=0.02) for i in range(4)]
+    assert {x.holm for x in claims.with_holm(crowd)} == {claims.INCONCLUSIVE}  # 4 x 0.02 > 0.05

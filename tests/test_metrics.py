@@ -1,4 +1,4 @@
-"""Metrics (SPEC §8): AUC against scikit-learn, RelaImpr against the paper's Table 4, Kendall's
+"""Metrics (docs/method.md §8): AUC against scikit-learn, RelaImpr against the paper's Table 4, Kendall's
 tau against scipy."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""tacr.models against independent computations (SPEC §2-3)."""
+"""tacr.models against independent computations (docs/method.md §2-3)."""
 from __future__ import annotations
 
 import math
@@ -83,7 +83,7 @@ def test_relative_time_encoding_float64_vs_numpy():
     got = relative_time_encoding(torch.as_tensor(dt), d)
     assert got.dtype == torch.float32 and got.shape == (len(dt), d)
     assert np.abs(got.numpy() - ref).max() < 1e-6
-    # the same formula with a float32 argument is O(1) wrong at dt ~ 3e7 s (why SPEC asks float64)
+    # the same formula with a float32 argument is O(1) wrong at dt ~ 3e7 s (why docs/method.md §2.3 computes it in float64)
     inv32 = torch.as_tensor(1.0 / 10000.0 ** (2 * j / d), dtype=torch.float32)
     ang32 = torch.as_tensor(dt, dtype=torch.float32)[:, None] * inv32
     bad = torch.stack((ang32.sin(), ang32.cos()), -1).flatten(-2).numpy()
@@ -413,7 +413,7 @@ def test_raw_id_init_std(data, data_noraw):
 # --------------------------------------------------------------------------- unseen values, paired initialisation
 def test_unseen_values_take_the_mean_of_the_seen_rows():
     """A one-hot value with no training occurrence enters as the count-weighted mean of the seen
-    rows, whatever its own (untrained) row holds; seen values are untouched (SPEC §10)."""
+    rows, whatever its own (untrained) row holds; seen values are untouched (docs/method.md §9)."""
     from tacr.models.embedding import OneHotLinear
 
     torch.manual_seed(0)

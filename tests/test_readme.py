@@ -1,7 +1,7 @@
-"""The README's commands run as written: every ``./run_all.sh`` command passes run_all.sh's own
-argument and parameter checks (``--check``: nothing executes), every ``python -m tacr...``
-module answers ``--help``, the Python blocks run, the pip and conda commands name what the
-project provides. Also run_all.sh's refusals (a misspelt parameter, an empty seed list)."""
+"""The commands of the README and of docs/ run as written: every ``./run_all.sh`` command passes
+run_all.sh's own argument and parameter checks (``--check``: nothing executes), every ``python
+-m tacr...`` module answers ``--help``, the Python blocks run, the pip and conda commands name
+what the project provides. Also run_all.sh's refusals (a misspelt parameter, an empty seed list)."""
 from __future__ import annotations
 
 import os
@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+README = "\n\n".join(p.read_text() for p in PAGES)  # every page a user reads commands from
 
 
 def blocks(lang: str) -> list[str]:
@@ -280,3 +281,29 @@ def test_killing_run_all_ends_every_process(tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+@pytest.mark.notebooks
+def test_run_all_keeps_each_executed_notebook_readable_and_stable(tmp_path):
+    """run_all.sh keeps each executed notebook, outputs included (the figures as PNG, the tables,
+    the verdicts), without the run's volatile metadata: a rerun with the same numbers writes the
+    same bytes. A run at a committed dataset's defaults keeps them in notebooks/executed/<dataset>/
+    (tacr.profiles.outputs); this smoke run in outputs/notebooks/<its figures folder>/."""
+    import json
+
+    figs = tmp_path / "smoke-kept-figures"
+    env = {"TACR_FIGURES": str(figs), "TACR_CACHE": str(tmp_path / "runs")}
+    kept = ROOT / "outputs" / "notebooks" / figs.name / "04_overall.ipynb"
+    contents = []
+    for _ in range(2):  # the second run reads every training run from the cache
+        r = bash("./run_all.sh --only 04 -p profile smoke", timeout=600, env=env)
+        assert r.returncode == 0, r.stderr[-3000:]
+        contents.append(kept.read_bytes())
+    assert contents[0] == contents[1]
+    nb = json.loads(contents[0])
+    outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    assert any("time-aware + rGAN beats DIN + uniform" in "".join(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    assert "papermill" not in nb["metadata"] and not any(set(c["metadata"]) - {"tags"} for c in nb["cells"])
+    assert not any(o.get("name") == "stderr" for o in outputs)
+    kept.unlink()

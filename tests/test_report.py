@@ -50,16 +50,30 @@ def test_block_lists_every_verdict_and_skips_missing_tables(fig):
     assert "took 10.0 minutes" in block and "fig7_reward_ablation.md not written" in block and "(tacr 9.9)" in block
 
 
-def test_update_readme_replaces_only_the_block(tmp_path, fig):
-    readme = tmp_path / "README.md"
-    readme.write_text("# title\n\n<!-- RESULTS -->\nold\n<!-- /RESULTS -->\n\n## after\n")
-    report.update_readme(readme, report.results_block(fig))
-    text = readme.read_text()
-    assert text.startswith("# title\n\n<!-- RESULTS -->\n## Results of the committed run")
-    assert text.endswith("<!-- /RESULTS -->\n\n## after\n") and "old" not in text
+def test_update_between_replaces_only_the_block(tmp_path, fig):
+    page = tmp_path / "page.md"
+    page.write_text("# title\n\nprose\n<!-- RESULTS -->\nOLD-BLOCK\n<!-- /RESULTS -->\n\n## after\n")
+    report.update_between(page, report.results_block(fig, home=tmp_path))
+    text = page.read_text()
+    assert text.startswith("# title\n\nprose\n<!-- RESULTS -->\n## The committed run")
+    assert text.endswith("<!-- /RESULTS -->\n\n## after\n") and "OLD-BLOCK" not in text
     (tmp_path / "bad.md").write_text("no markers")
     with pytest.raises(ValueError, match="markers"):
-        report.update_readme(tmp_path / "bad.md", "x")
+        report.update_between(tmp_path / "bad.md", "x")
+
+
+def test_links_are_relative_to_the_page(tmp_path, fig):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.figure().savefig(fig / "fig4_embedding_auc.png")
+    home = tmp_path / "docs" / "results"
+    home.mkdir(parents=True)
+    block = report.results_block(fig, home=home)
+    assert "![Fig. 4](../../fig4_embedding_auc.png)" in block  # the folder is tmp_path, two levels up
+    assert "[glossary](" in block and (home / block.split("[glossary](")[1].split(")")[0]).resolve().name == "glossary.md"
 
 
 def test_no_claim_threshold_outside_the_claims_module(repo_root):
@@ -71,25 +85,14 @@ def test_no_claim_threshold_outside_the_claims_module(repo_root):
                 assert not pattern.search(line), f"{path.name}: {line.strip()}"
 
 
-@pytest.mark.parametrize("section", [None, "movielens-100k"])
-def test_committed_readme_block_is_rebuilt_byte_for_byte(repo_root, section):
-    """The README's committed blocks are exactly what the committed folders give (rebuild one
-    with `python -m tacr.report --figures figures[/DATASET] --page DATASET`)."""
-    start, end = report.markers(section)
-    text = (repo_root / "README.md").read_text()
-    fig = repo_root / "figures" / (section or "")
-    assert (fig / "table1_data.csv").exists() and (fig / "study.json").exists()
-    block = text.split(start, 1)[1].split(end, 1)[0]
-    assert block == "\n" + report.results_block(fig, section=section) + "\n"
+def test_command_of_a_run():
+    assert report.command_of({"dataset": "synthetic", "profile": "study", "seeds": [0, 1, 2, 3, 4]}) == \
+        "`./run_all.sh` with no arguments"
+    assert report.command_of({"dataset": "movielens-100k", "profile": "real", "seeds": [0, 1, 2]}) == \
+        "`./run_all.sh -p dataset movielens-100k`"
+    assert report.command_of({"dataset": "synthetic", "profile": "quick", "seeds": [0]}) == \
+        "`./run_all.sh -p profile quick -p seeds '[0]'`"
 
-
-def test_named_block(tmp_path, fig):
-    readme = tmp_path / "README.md"
-    readme.write_text("<!-- RESULTS -->\nsim\n<!-- /RESULTS -->\n<!-- RESULTS ml -->\nold\n<!-- /RESULTS ml -->\n")
-    report.update_readme(readme, report.results_block(fig, section="ml"), section="ml")
-    text = readme.read_text()
-    assert "sim" in text and "old" not in text and "`./run_all.sh -p dataset ml`" in text
-    assert text.index("<!-- RESULTS ml -->") < text.index("### Results of the committed run on `ml`")
 
 
 def test_table3_rows_beyond_the_paper_and_baselines(tmp_path):

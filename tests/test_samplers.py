@@ -1,4 +1,4 @@
-"""tacr.samplers against independent computations (SPEC §5-6, Sec. 3.1, Algorithm 1).
+"""tacr.samplers against independent computations (docs/method.md §5-6, Sec. 3.1, Algorithm 1).
 
 Support of every sampler (what it may return) is checked against numpy views of the smoke
 training split; Eq. (10), (13), (16) against numpy; REINFORCE against a hand-computed loss and

@@ -1,4 +1,4 @@
-"""tacr.train: losses (Eq. 7, 8), schedules, the epoch loop and its rows (SPEC §4, §6, §8).
+"""tacr.train: losses (Eq. 7, 8), schedules, the epoch loop and its rows (docs/method.md §4, §6, §8).
 
 Runs use the smoke simulator; most on a copy whose validation and test splits are cut to 2000
 rows so that evaluation is cheap (training still sees the whole training split).

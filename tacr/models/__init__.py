@@ -1,4 +1,4 @@
-"""Models of SPEC §2-3: the time-aware attention model and its embedding baselines.
+"""Models of docs/method.md §2-3: the time-aware attention model and its embedding baselines.
 
 * :mod:`.embedding` — item embedding Eq. (1) (tanh one-hot layers, Sec. 4.2) and the
   auxiliary embedding.

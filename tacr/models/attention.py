@@ -1,7 +1,7 @@
 """History readouts: the relative time embedding Eq. (3), time-aware attention Eq. (4)-(5),
-and DIN's local activation unit (SPEC §3 baseline).
+and DIN's local activation unit (docs/method.md §3 baseline).
 
-Eq. (3), d = 90, dt = t0 - t_l in seconds, argument in float64 (SPEC §2 Decision)::
+Eq. (3), d = 90, dt = t0 - t_l in seconds, argument in float64 (docs/method.md §2)::
 
     e_t_l[2j]   = sin(dt / 10000^(2j/d))
     e_t_l[2j+1] = cos(dt / 10000^(2j/d))
@@ -12,7 +12,7 @@ Eq. (4)-(5), width v = 90, no biases (as written in the paper)::
     a   = softmax(u) over the real history positions (padding gets weight exactly 0)
     e_h = sum_l a_l h_l                   (empty history -> e_h = 0)
 
-``GRU attention`` (SPEC §3) is the same module without the ``W_t e_t_l`` term.
+``GRU attention`` (docs/method.md §3) is the same module without the ``W_t e_t_l`` term.
 Only the real positions are evaluated (gathered with ``mask.nonzero()``); the softmax runs on a
 (B, L) grid whose padded entries hold the float minimum, and is multiplied by the mask, so padded
 weights are exactly 0 and an all-padding row gives ``a = 0``, ``e_h = 0`` without NaN.

@@ -1,4 +1,4 @@
-"""Item and auxiliary embeddings (SPEC §2; paper Eq. (1) with the activations of Sec. 4.2).
+"""Item and auxiliary embeddings (docs/method.md §2; paper Eq. (1) with the activations of Sec. 4.2).
 
 Implements
 
@@ -10,7 +10,7 @@ Implements
 ``O(.)`` is a one-hot vector. ``W O(x) + b`` is computed as a row lookup plus bias
 (:class:`OneHotLinear`), numerically identical to ``nn.Linear`` on the one-hot vector.
 
-**Values never seen in training (SPEC §10; a departure from a plain lookup).** A one-hot value
+**Values never seen in training (docs/method.md §9; a departure from a plain lookup).** A one-hot value
 (a category, a month, weekday, day of month or hour, an aux code, or an item id of the learned
 id embedding) that no training impression or history click carries has a row that never gets a
 gradient: it would enter every score it touches with its random initial value (a test day's day
@@ -19,8 +19,8 @@ moving between 39 % and 76 % with it). With the training counts set (:meth:`set_
 by the trainer), such a value takes the count-weighted **mean of the seen rows** instead: the
 embedding of an average training value, the neutral choice that marginalises the unknown value
 over the training distribution. Seen values are untouched, so training is unchanged.
-Eq. (1) writes ReLU (``R``) on the one-hot layers; Sec. 4.2 says tanh, and SPEC §2 follows 4.2.
-Models "without temporal inputs" (SPEC §3) drop ``e_t``: ``e_i = F(concat(e_r, e_c))``.
+Eq. (1) writes ReLU (``R``) on the one-hot layers; Sec. 4.2 says tanh, and docs/method.md §2 follows 4.2.
+Models "without temporal inputs" (docs/method.md §3) drop ``e_t``: ``e_i = F(concat(e_r, e_c))``.
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""The CTR models of SPEC §2-3 behind one interface: ``build(name, spec)(batch) -> ModelOutput``.
+"""The CTR models of docs/method.md §2-3 behind one interface: ``build(name, spec)(batch) -> ModelOutput``.
 
 ``time_aware`` (Sec. 2.2): item embedding Eq. (1) -> two-layer GRU Eq. (2) -> time-aware
 attention Eq. (3)-(5) -> sample embedding Eq. (6) ``e_s = concat(e_h, e_i0, e_a)`` (188-d) ->
 score ``f(e_s)`` = one linear layer (Sec. 4.2).
-Baselines (SPEC §3, no temporal inputs: the item embedding takes ``[e_r, e_c]`` only):
+Baselines (docs/method.md §3, no temporal inputs: the item embedding takes ``[e_r, e_c]`` only):
 ``gru`` (e_h = last real GRU state), ``din`` (DIN activation unit over the item embeddings, no
 GRU), ``gru_attention`` (Eq. (4) without the ``W_t e_t`` term).
 
@@ -44,7 +44,7 @@ HISTORY_KINDS = ("attention", "last", "din")
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Sizes and switches of a model; the defaults are SPEC §2 (the time-aware model)."""
+    """Sizes and switches of a model; the defaults are docs/method.md §2 (the time-aware model)."""
 
     name: str = "time_aware"
     history: str = "attention"  # "attention" (Eq. 4-5) | "last" (last GRU state) | "din"
@@ -84,7 +84,7 @@ class ModelConfig:
             raise ValueError(f"raw_id_init_std must be > 0, got {self.raw_id_init_std}")
 
 
-#: The models of SPEC §2-3, as ModelConfig overrides.
+#: The models of docs/method.md §2-3, as ModelConfig overrides.
 PRESETS: dict[str, dict] = {
     "time_aware": dict(history="attention", temporal=True, time_attention=True),
     "gru": dict(history="last", temporal=False, time_attention=False),
@@ -148,7 +148,7 @@ class CTRModel(nn.Module):
     def set_training_counts(self, counts: dict) -> None:
         """How often each item id, category, time value and aux code occurs in training
         (:meth:`tacr.batch.DeviceData.training_counts`): values never seen there enter the score
-        as the mean of the seen ones (:mod:`.embedding`, SPEC §10)."""
+        as the mean of the seen ones (:mod:`.embedding`, docs/method.md §9)."""
         self.item_embedding.set_counts(counts["item"], counts["category"], counts["time"])
         self.aux_embedding.set_counts(counts["aux"])
 
@@ -220,7 +220,7 @@ class CTRModel(nn.Module):
 
 
 def build(name: str, data_spec, **overrides) -> CTRModel:
-    """A model of SPEC §2-3 by name (see :data:`MODEL_NAMES`), float32, on CPU.
+    """A model of docs/method.md §2-3 by name (see :data:`MODEL_NAMES`), float32, on CPU.
 
     ``data_spec`` is a :class:`tacr.data.DataSpec` (or anything with a ``.spec``: CTRData,
     DeviceData); ``overrides`` replace :class:`ModelConfig` fields (e.g. ``dedup=False``).
@@ -240,7 +240,7 @@ def seed_init(model: nn.Module, seed: int) -> nn.Module:
     from ``seed`` and the submodule's name: two models that share a submodule (the GRU, the
     attention's ``W_h``, the head of the time-aware model and GRU attention) start with the same
     weights there whatever else differs, so runs of two architectures with one seed are paired
-    where the architectures allow (SPEC §10)."""
+    where the architectures allow (docs/method.md §8.3)."""
     for name, module in model.named_modules():
         reset = getattr(module, "reset_parameters", None)
         if reset is None or next(module.parameters(recurse=False), None) is None:

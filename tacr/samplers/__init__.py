@@ -1,4 +1,4 @@
-"""Negative samplers of Table 3 (SPEC §5-6) behind one interface (:class:`Sampler`).
+"""Negative samplers of Table 3 (docs/method.md §5-6) behind one interface (:class:`Sampler`).
 
 ``build(name, train, config, generator, critic=..., gen_model=...)`` for the names in
 :data:`SAMPLERS`; the trainer calls the result (``start_epoch``, ``epoch_batches``, ``step``,

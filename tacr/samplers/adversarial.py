@@ -1,4 +1,4 @@
-"""Adversarial samplers (SPEC §5-6, Sec. 3.1, Algorithm 1): rGAN, IRGAN and IRGAN++.
+"""Adversarial samplers (docs/method.md §5-6, Sec. 3.1, Algorithm 1): rGAN, IRGAN and IRGAN++.
 
 All three share one generator G (a model of the discriminator's structure, own weights) and
 differ only in their candidate sets:
@@ -19,7 +19,7 @@ Equations:
   is close to uniform at T = 20), the cosine's by ``1 / T`` whatever the embedding's scale. :func:`policy_diagnostics` measures
   how far each policy evaluation is from uniform (logged per epoch);
 * Eq. (10) penalty ``p(s,s') = λ_i ||e_i^D(s) - e_i^D(s')|| + λ_h ||e_h^D(s) - e_h^D(s')||``
-  (plain Euclidean norms, SPEC Decision), in D's embedding space (:func:`penalty`);
+  (plain Euclidean norms, docs/method.md §6.2), in D's embedding space (:func:`penalty`);
 * Eq. (13) reward ``r = f_D(s') - p(s,s')``; for non-positive pairs the history term is zero;
   the reward variants of Fig. 7 are ``score`` (``f_D``), ``penalty`` (``-p``), ``both``;
 * Eq. (12), (14), (15) REINFORCE with K = 1 draw: G minimises
@@ -28,7 +28,7 @@ Equations:
 
 Algorithm 1 lives here, whole (:class:`Adversarial`: ``start_epoch`` and ``step``):
 
-* line 1, pre-training (SPEC Decision): in the first ``pretrain_epochs`` epochs D learns with
+* line 1, pre-training (docs/method.md §6.4): in the first ``pretrain_epochs`` epochs D learns with
   uniform negatives and G is trained as a discriminator with the hinge loss (Eq. 8) on the same
   batches;
 * lines 2-11, the game: the steps of an epoch alternate ``d_steps_per_g`` D steps (D's hinge

@@ -1,4 +1,4 @@
-"""The sampler interface the trainer calls (SPEC §5), and row-index helpers shared by samplers.
+"""The sampler interface the trainer calls (docs/method.md §5), and row-index helpers shared by samplers.
 
 A sampler owns everything a training step does besides the discriminator's own update:
 
@@ -10,7 +10,7 @@ A sampler owns everything a training step does besides the discriminator's own u
   samplers also train their generator here (Algorithm 1 lives in :mod:`.adversarial`);
 * ``stats()`` — its per-epoch statistics (read and reset once per epoch).
 
-:class:`SamplerConfig` holds every sampler knob with its SPEC default; the trainer's
+:class:`SamplerConfig` holds every sampler knob with its default (the paper's, or the departure `docs/method.md` §11 lists); the trainer's
 ``TrainConfig`` derives from it, so the defaults exist once. Every draw uses the sampler's own
 ``torch.Generator``, so a seed fixes the whole run; the batch order has a generator of its own
 (``order``), so runs of two samplers with one seed see the same batches in the same order.
@@ -27,7 +27,7 @@ from ..batch import Batch, DeviceSplit
 
 @dataclass(frozen=True)
 class SamplerConfig:
-    """The sampler knobs of SPEC §5-6 (``TrainConfig`` derives from this class)."""
+    """The sampler knobs of docs/method.md §5-6 (``TrainConfig`` derives from this class)."""
 
     n_candidates: int = 35  # C
     temperature: float = 20.0  # T at the first game epoch (0: the greedy argmax policy)
@@ -39,11 +39,11 @@ class SamplerConfig:
     under_ratio: int = 5  # negatives per positive for 1:5 under-sampling
     lr_g: float = 0.01
     lr_halve_every: int = 10  # D's and G's learning rates halve every this many epochs
-    pretrain_epochs: int = 1  # Algorithm 1, line 1 (SPEC Decision): counted in the epoch budget
-    d_steps_per_g: int = 1  # D steps per G step in the game (SPEC Decision: alternate)
+    pretrain_epochs: int = 1  # Algorithm 1, line 1 (docs/method.md §6.4): counted in the epoch budget
+    d_steps_per_g: int = 1  # D steps per G step in the game (a departure: alternate, docs/method.md §6.4)
     tau_positives: int = 64  # positives per G step whose C candidates are ranked for Kendall tau
     policy: str = "paper"  # Eq. (16) as written, or "cosine" (beyond the paper: T on a fixed scale)
-    schedule: str = "alternate"  # D and G steps alternate (SPEC Decision), or "joint" (Algorithm 1 literally)
+    schedule: str = "alternate"  # D and G steps alternate (docs/method.md §6.4), or "joint" (Algorithm 1 literally)
     # G's policy pass evaluates a candidate drawn twice in one batch once (same values; weight
     # gradients summed in another order, so last bits differ).
     policy_distinct_rows: bool = False
@@ -59,7 +59,7 @@ class SamplerConfig:
 #: by ``||e_G(s)||``), whose logits lie in [-1/T, 1/T] whatever the embedding's scale.
 POLICIES = ("paper", "cosine")
 #: "alternate": an epoch's steps alternate ``d_steps_per_g`` D steps and one G step, each with
-#: its own batch and candidates (SPEC §6 Decision); "joint": every step draws once from the
+#: its own batch and candidates (docs/method.md §6); "joint": every step draws once from the
 #: policy, updates D on that negative, then G with D's reward (Algorithm 1, lines 5-9, to the
 #: letter), so D gets as many updates as under the non-adversarial samplers.
 SCHEDULES = ("alternate", "joint")

@@ -1,4 +1,4 @@
-"""Non-adversarial samplers of Table 3 (SPEC §5): logistic regression (pointwise, all data),
+"""Non-adversarial samplers of Table 3 (docs/method.md §5): logistic regression (pointwise, all data),
 1:5 under-sampling (pointwise), user-fixed and uniform (pairwise, Eq. 8)."""
 from __future__ import annotations
 
