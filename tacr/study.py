@@ -24,9 +24,10 @@ learned from a small initial scale (``raw_id_init_std=1e-4``) and the loader cod
 a field (``user_id_aux=True``), both chosen on validation in ``benchmarks/bench_peer.py``.
 * :func:`base_config` — the :class:`~tacr.train.TrainConfig` of a profile.
 * :func:`default_profile` — the profile a dataset runs with when none is given.
-* :func:`setup` — what every notebook starts with: parameters coerced (papermill's ``-p``
-  passes lists and dicts as text), the data (memoised per process), the base config, the
-  figure folder, and a :class:`Study` whose ``run`` trains a grid on the notebook's seeds.
+* :func:`setup` — what every notebook starts with: parameters checked and coerced before any
+  work (:func:`tacr.params.check_setup`; papermill's ``-p`` passes lists and dicts as text),
+  the run cache and figures folders checked writable, the data (memoised per process), the
+  base config, and a :class:`Study` whose ``run`` trains a grid on the notebook's seeds.
 
 Figures and tables go to ``figures/`` for the default dataset and profile, and to
 ``figures/<dataset>[-<profile>][-<seeds/epochs>]/`` otherwise (``$TACR_FIGURES`` overrides
@@ -44,8 +45,9 @@ from pathlib import Path
 import pandas as pd
 
 from . import plots
-from .files import atomic_write_text
+from .files import atomic_write_text, folder_error, writable_folder
 from .data import CTRData, load
+from .params import as_dict, as_list, as_seeds, check_data_params, check_setup  # noqa: F401 (notebooks: study.as_list)
 from .train import TrainConfig
 
 DEFAULT_DATASET = "synthetic"
@@ -109,55 +111,6 @@ def base_config(profile: str = DEFAULT_PROFILE, **overrides) -> TrainConfig:
     return TrainConfig(**{**profile_of(profile).train, **overrides})
 
 
-# ------------------------------------------------------------------------------ parameters
-def as_list(value, name: str = "parameter") -> list:
-    """A notebook list parameter: a list, or its text as papermill's ``-p`` passes it
-    (``"[0, 1]"`` or ``"0, 1"``), or one scalar."""
-    if isinstance(value, str):
-        text = value.strip()
-        parsed = _parse(text if text.startswith("[") else f"[{text}]", name)
-        if not isinstance(parsed, list):
-            raise ValueError(f"{name}: expected a list, got {value!r}")
-        return parsed
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
-
-
-def as_dict(value, name: str = "parameter") -> dict:
-    """A notebook dict parameter: a dict, None, or its JSON/YAML text."""
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        value = _parse(value, name) if value.strip() else {}
-    if not isinstance(value, dict):
-        raise ValueError(f"{name}: expected a mapping, got {value!r}")
-    return value
-
-
-def as_seeds(value) -> list[int]:
-    """Seeds: a list (or its text), or an int n meaning seeds 0 .. n-1."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        seeds = list(range(value))
-    else:
-        seeds = as_list(value, "seeds")
-    if not seeds:
-        raise ValueError("seeds is empty: give at least one seed, e.g. -p seeds 3 or -y 'seeds: [0, 1, 2]'")
-    return [int(s) for s in seeds]
-
-
-def _parse(text: str, name: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{name}: cannot parse {text!r} as JSON or YAML: {exc}") from exc
-
-
 # ------------------------------------------------------------------------------ data
 _MEMO: dict = {}
 
@@ -167,7 +120,7 @@ def load_dataset(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None
     real datasets take ``data_dir``; ``data_params`` go to the loader, over the dataset's
     defaults (:data:`DATASET_DEFAULTS`). Memoised per process (one dataset kept)."""
     profile = default_profile(dataset) if profile is None else profile
-    params = {**DATASET_DEFAULTS.get(dataset, ("", {}))[1], **as_dict(data_params, "data_params")}
+    params = {**DATASET_DEFAULTS.get(dataset, ("", {}))[1], **check_data_params(dataset, data_params)}
     key = json.dumps([dataset, str(data_dir) if data_dir else None, params, profile], sort_keys=True, default=str)
     if key not in _MEMO:
         params = dict(params)
@@ -193,6 +146,22 @@ def figures_folder(dataset: str, profile: str | None = None, variant: str = "") 
     if not parts:
         return root if dataset == DEFAULT_DATASET else root / dataset
     return root / "-".join([dataset, *parts])
+
+
+def run_cache_folder() -> Path:
+    """The run cache (:func:`tacr.experiments.cache_dir`, ``$TACR_CACHE``) checked writable
+    before anything trains: a clear error naming the folder, the cause and the variable."""
+    from .experiments import cache_dir
+
+    variable = "TACR_CACHE" if os.environ.get("TACR_CACHE") else None
+    try:
+        folder = cache_dir()
+    except OSError as exc:
+        err = folder_error(exc, os.environ.get("TACR_CACHE") or ".cache/runs", variable, "run cache")
+        if err is None:
+            raise
+        raise err from exc
+    return writable_folder(folder, variable, "run cache")
 
 
 # ------------------------------------------------------------------------------ the study
@@ -235,13 +204,17 @@ def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profi
     """What every study notebook starts with (see the module docstring). ``profile`` None: the
     dataset's (:func:`default_profile`). ``seeds`` None: the profile's (``range(n)``); the
     sweeps use the profile's first ``sweep_seeds`` of them."""
-    profile = default_profile(dataset) if profile is None else profile
+    p = check_setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers, profiles=PROFILES)
+    dataset, data_dir, data_params, seeds, device, epochs, workers = (
+        p.dataset, p.data_dir, p.data_params, p.seeds, p.device, p.epochs, p.workers)
+    run_cache_folder()
+    profile = default_profile(dataset) if p.profile is None else p.profile
     prof = profile_of(profile)
     seeds = as_seeds(prof.seeds if seeds is None else seeds)
     plots.setup_style()
     data = load_dataset(dataset, data_dir, data_params, profile)
     if epochs is not None:
-        overrides["epochs"] = int(epochs)
+        overrides["epochs"] = epochs
     base = base_config(profile, device=device, **overrides)
     variant = []
     if seeds != as_seeds(prof.seeds):
@@ -249,6 +222,7 @@ def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profi
     if base.epochs != base_config(profile).epochs:
         variant.append(f"epochs{base.epochs}")
     folder = figures_folder(dataset, profile, "-".join(variant))
+    writable_folder(folder, "TACR_FIGURES" if os.environ.get("TACR_FIGURES") else None, "figures folder", create=False)
     plots.set_figures_dir(folder)
     marker = Path(os.environ.get("TACR_FIGURES_MARKER") or plots.repo_root() / "outputs" / "figures_dir")
     try:

@@ -139,6 +139,7 @@ import pandas as pd
 
 from . import register
 from .history import TimeZone, build_histories, time_features
+from .options import register_extra
 from .schema import CTRData, Items, Split
 
 DAY = 86400
@@ -226,6 +227,9 @@ DEFAULT_PROFILE = "study"
 NULL_SUFFIX = "-null"
 
 
+register_extra("synthetic", SimConfig, "data_dir")  # load("synthetic", n_users=...); data_dir is ignored
+
+
 def config_for(profile: str = DEFAULT_PROFILE, **overrides) -> SimConfig:
     """The :class:`SimConfig` of a profile (``"<profile>-null"``: its null world) with overrides."""
     base_name, null = (profile[: -len(NULL_SUFFIX)], True) if profile.endswith(NULL_SUFFIX) else (profile, False)
@@ -262,7 +266,7 @@ def load_synthetic(profile: str = DEFAULT_PROFILE, L: int = 10, seed: int | None
     from .cache import cached
 
     params = {"simulator_version": SIMULATOR_VERSION, "config": asdict(cfg), "L": int(L)}
-    return cached(name, params, [], lambda: simulate(cfg, L=L, name=name), enabled=cache, cache_dir=cache_dir)
+    return cached(name, params, None, [], lambda: simulate(cfg, L=L, name=name), enabled=cache, cache_dir=cache_dir)
 
 
 # ------------------------------------------------------------------------------ the world
