@@ -220,6 +220,31 @@ def test_table_parquet_unix_and_columns(tmp_path):
     assert d.info["raw_features"].startswith("none")
 
 
+def test_table_across_dst_equals_utc(tmp_path):
+    """The example log moved to 2024-03-27 .. 04-06 (across Berlin's change of 31 March), its
+    times written in Berlin local time with their offsets (+01:00, then +02:00), loads to the
+    same rows and times as the same log written in UTC."""
+    df = pd.read_csv(FIX / "table" / "impressions.csv")
+    when = pd.to_datetime(df["time"]).dt.tz_localize("Europe/Berlin") + pd.Timedelta(days=26)
+    local, utc = df.copy(), df.copy()
+    local["time"] = when.map(lambda t: t.isoformat())
+    utc["time"] = when.dt.tz_convert("UTC").map(lambda t: t.isoformat())
+    assert local["time"].str.endswith("+01:00").any() and local["time"].str.endswith("+02:00").any()
+    assert utc["time"].str.endswith("+00:00").all()
+    local.to_csv(tmp_path / "local.csv", index=False)
+    utc.to_csv(tmp_path / "utc.csv", index=False)
+    kw = dict(TABLE_KW, time_format="auto", cache=False)
+    a = D.load("table", path=tmp_path / "local.csv", **kw)
+    b = D.load("table", path=tmp_path / "utc.csv", **kw)
+    assert "+01:00, +02:00" in a.info["time_offsets"] and "time_offsets" not in b.info
+    assert a.fingerprint() == b.fingerprint()
+    for k, s in a.splits.items():
+        np.testing.assert_array_equal(s.time, b.splits[k].time)
+        np.testing.assert_array_equal(s.user, b.splits[k].user)
+    assert a.info["valid_start_iso"] == b.info["valid_start_iso"]
+    assert sorted(all_rows(a)["time"]) == sorted(int(t.timestamp()) for t in when)
+
+
 def test_table_category_conflict(tmp_path):
     text = (FIX / "table" / "impressions.csv").read_text()
     bad = text.replace("u2,i3,2024-03-07 11:11:11,0,games", "u2,i3,2024-03-07 11:11:11,0,books")
