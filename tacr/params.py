@@ -34,9 +34,9 @@ class ParameterError(ValueError):
 
 
 def did_you_mean(value, choices) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``choices`` to ``value``, else ``""``."""
+    """``" (did you mean 'x'?)"`` for the closest of ``choices`` to ``value``, else ``""``."""
     close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=2, cutoff=0.6)
-    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
 def rejected(name: str, value, accepted: str, why: str = "is not accepted") -> ParameterError:
@@ -185,11 +185,9 @@ def as_path(value, name: str, *, none: bool = True):
 def as_seeds(value, name: str = "seeds") -> list[int]:
     """Seeds: a list of whole numbers >= 0 (or its text), or a count n >= 1 meaning 0 .. n-1.
     Repeated seeds are an error (a mean over seeds would count one run twice)."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):  # a count; 1.5 is an error
         seeds = list(range(as_int(value, f"{name} (a count)", minimum=1)))
     else:
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            as_int(value, f"{name} (a count)", minimum=1)  # 1.5: the error names the count
         seeds = [as_int(s, f"{name}[{j}]", minimum=0) for j, s in enumerate(as_list(value, name))]
     if not seeds:
         raise ParameterError(f"{name} is empty: give at least one seed, e.g. -p {name} 3 or -y '{name}: [0, 1, 2]'")
@@ -235,7 +233,7 @@ def as_device(value, name: str = "device") -> str:
     if dev.type == "cuda":
         if not torch.backends.cuda.is_built():
             raise ParameterError(f"{name}: {value!r}: this PyTorch build ({torch.__version__}) has no CUDA; use "
-                                 "'cpu' or 'auto', or install a CUDA build of torch (README, GPU)")
+                                 "'cpu' or 'auto', or install a CUDA build of torch")
         n = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if n == 0:
             raise ParameterError(f"{name}: {value!r}: PyTorch sees no CUDA device here; use 'cpu' or 'auto'")

@@ -105,8 +105,8 @@ def check_options(dataset: str, fn, options: dict, where: str | None = None) -> 
     out: dict = {}
     for key, value in options.items():
         if key not in known:
-            raise ParameterError(f"{prefix}{dataset}: unknown loader option {key!r}{did_you_mean(key, known)} "
-                                 f"(the {dataset} loader's options: {', '.join(sorted(known))})")
+            raise ParameterError(f"{prefix}{dataset}: unknown loader option {key!r}{did_you_mean(key, known)}; "
+                                 f"the {dataset} loader's options: {', '.join(sorted(known))}")
         if key in SplitSpec.names() or key == "split":
             continue
         check = BY_NAME.get(key) or _BY_ANNOTATION.get(known[key])
