@@ -58,6 +58,9 @@ class FolderError(OSError):
     """A folder tacr must write to cannot be written: the message names the folder, the cause
     (no space left, read-only, not a folder, permission) and the variable that set it."""
 
+    def __str__(self) -> str:
+        return str(self.strerror)
+
 
 _CAUSES = {errno.ENOSPC: "no space is left on its device", errno.EDQUOT: "the disk quota is used up",
            errno.EROFS: "it is on a read-only file system", errno.EACCES: "permission denied",
@@ -71,8 +74,9 @@ def _named(folder, variable: str | None, what: str) -> str:
     return f"the {what} {str(folder)!r}" + (f" (set by ${variable})" if variable else "")
 
 
-def _fix(variable: str | None) -> str:
-    return f"free space there, or set {variable} to another folder" if variable else "free space there, or fix its permissions"
+def _fix(variable: str | None, code: int) -> str:
+    other = f"set {variable} to another folder" if variable else "choose another folder"
+    return f"free space there, or {other}" if code in (errno.ENOSPC, errno.EDQUOT) else other
 
 
 def folder_error(exc: BaseException, folder, variable: str | None = None, what: str = "folder") -> FolderError | None:
@@ -81,15 +85,15 @@ def folder_error(exc: BaseException, folder, variable: str | None = None, what: 
     RuntimeError of a failed write ("unexpected pos") on a full disk. None for any other fault
     (re-raise it as it is). ``variable``: the environment variable that chose the folder."""
     if isinstance(exc, OSError) and exc.errno in _CAUSES:
-        cause = _CAUSES[exc.errno]
+        code = exc.errno
+        cause = _CAUSES[code]
     elif isinstance(exc, RuntimeError) and any(s in str(exc) for s in _TORCH_WRITE_FAILED):
         free = _free_bytes(folder)
-        cause = ("no space is left on its device" if free is not None and free < (1 << 20) else
-                 f"a write failed ({str(exc).splitlines()[0][:120]})")
+        code = errno.ENOSPC if free is not None and free < (1 << 20) else errno.EIO
+        cause = _CAUSES[code] if code == errno.ENOSPC else f"a write failed ({str(exc).splitlines()[0][:120]})"
     else:
         return None
-    return FolderError(exc.errno if isinstance(exc, OSError) else errno.EIO,
-                       f"cannot write to {_named(folder, variable, what)}: {cause}; {_fix(variable)}")
+    return FolderError(code, f"cannot write to {_named(folder, variable, what)}: {cause}; {_fix(variable, code)}")
 
 
 def _existing(path: Path) -> Path:
@@ -121,7 +125,7 @@ def writable_folder(path, variable: str | None = None, what: str = "folder", *, 
         if not place.is_dir():
             where = "it is a file, not a folder" if place == path else f"{str(place)!r} above it is a file, not a folder"
             raise FolderError(errno.ENOTDIR, f"cannot write to {_named(path, variable, what)}: {where}; "
-                                             f"{'set ' + variable + ' to a folder' if variable else 'move the file'}")
+                                             f"{_fix(variable, errno.ENOTDIR)}")
         st = os.statvfs(place) if hasattr(os, "statvfs") else None
         if st is not None and st.f_flag & getattr(os, "ST_RDONLY", 1):
             raise OSError(errno.EROFS, "read-only file system", str(place))
@@ -130,7 +134,7 @@ def writable_folder(path, variable: str | None = None, what: str = "folder", *, 
         if st is not None and st.f_bavail * st.f_frsize < min_free:
             free = st.f_bavail * st.f_frsize
             raise FolderError(errno.ENOSPC, f"cannot write to {_named(path, variable, what)}: no space is left on its "
-                                            f"device ({free:,} bytes free); {_fix(variable)}")
+                                            f"device ({free:,} bytes free); {_fix(variable, errno.ENOSPC)}")
         fd, probe = tempfile.mkstemp(dir=place, prefix=".tacr-write-test-")
         try:
             os.write(fd, b"\0")

@@ -671,7 +671,7 @@ def _(tmp):
 @case("path-not-a-csv", Err("passwd", "user", None, ("holds no comma", "right file"), ("root", "bin/bash")),
       "path= at a system file (a wrong path): what is wrong, never its content")
 def _(tmp):
-    p = write(tmp / "etc" / "passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    write(tmp / "etc" / "passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
     return lambda: load_table(tmp / "etc" / ".." / "etc" / "passwd")
 
 

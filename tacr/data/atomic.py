@@ -182,7 +182,7 @@ def load_atomic(data_dir=None, *, split: SplitSpec = SplitSpec(), dataset: str |
     folder, name = find_inter(Path(data_dir).expanduser(), dataset)
     files = {ext: folder / f"{name}.{ext}" for ext in ("inter", "item", "user") if (folder / f"{name}.{ext}").is_file()}
     options = dict(name=name, user_field=user_field, item_field=item_field, time_field=time_field,
-                   label_field=label_field, rating_field=rating_field, rating_threshold=rating_threshold,
+                   label_field=label_field, rating_field=rating_field, rating_threshold=float(rating_threshold),
                    category_field=category_field,
                    aux_fields=aux_fields if isinstance(aux_fields, str) else list(aux_fields or ()),
                    seq_separator=seq_separator, time_format=time_format, L=L)

@@ -88,7 +88,7 @@ SPLIT = SplitSpec(tz=TZ)
 
 
 def _options(rating_threshold, threshold, L, user_id_aux) -> dict:
-    return dict(rating_threshold=rating_threshold if threshold is None else threshold, L=L, user_id_aux=user_id_aux)
+    return dict(rating_threshold=float(rating_threshold if threshold is None else threshold), L=L, user_id_aux=user_id_aux)
 
 
 @register("movielens-1m")
