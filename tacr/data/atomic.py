@@ -26,7 +26,7 @@ Mapping (every field name is a parameter of :func:`load_atomic`):
   ``.item`` row get the category "(none)".
 * aux: user ``token`` fields of ``.user`` (default: all but the user id), coded 0 = missing,
   1..k = sorted distinct values; users without a ``.user`` row are all 0.
-* No content features: ``items.raw`` is None (learned 50-d item-id embedding, SPEC §1).
+* No content features: ``items.raw`` is None (learned 50-d item-id embedding; :mod:`tacr.data.schema`).
 
 Split by time as the other loaders (one :class:`~tacr.data.split.SplitSpec`). Malformed input
 raises a :class:`DataError` through :func:`tacr.data.readers.bad` naming the file, the field

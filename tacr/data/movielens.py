@@ -16,7 +16,7 @@ the genre list's order. Aux = gender, age bucket (1M's groups <18, 18-24, 25-34,
 50-55, 56+; 100K's ages are bucketed the same way), occupation; code 0 = unknown. Users and
 movies are the rated ones, re-indexed 0..n-1 in raw-id order (``data.raw_ids``: user, item,
 category, title). No content features: ``items.raw`` is None (learned 50-d movie-id
-embedding, SPEC §1). Many ratings share a second; a history holds strictly earlier clicks only.
+embedding; :mod:`tacr.data.schema`). Many ratings share a second; a history holds strictly earlier clicks only.
 Opt-in ``user_id_aux=True`` adds the user id as a fourth user field (code 1 + user index; the
 paper's aux are attributes only). On the ML-100K split (84 % of test rows from users absent
 from training) it is worth +0.02 test AUC to tacr's DIN, chosen on validation

@@ -41,7 +41,7 @@ class DataError(ValueError):
 
 
 DATA_ENV = "TACR_DATA_DIR"
-RAW_FEATURES_NONE = "none: the model learns a 50-d item-id embedding in the raw-feature slot (SPEC §1)"
+RAW_FEATURES_NONE = "none: the model learns a 50-d item-id embedding in the raw-feature slot"
 
 
 # ------------------------------------------------------------------------------- errors, files

@@ -1,4 +1,4 @@
-"""The canonical CTR data format (SPEC §1): :class:`CTRData`, :class:`Split`, :class:`DataError`.
+"""The canonical CTR data format: :class:`CTRData`, :class:`Split`, :class:`DataError`.
 
 Every loader returns a :class:`CTRData`. A split is a set of aligned numpy arrays, one row per
 impression, holding item *indices* (features live once in ``CTRData.items``). Histories are

@@ -1,7 +1,7 @@
 """A JD-like impression simulator with known ground truth (the embedded default dataset), v2.
 
 The paper's JD.com data are private. This generator simulates an ad log of the same shape
-(SPEC §1) and keeps, for every impression, the true click probability ``p_click`` and the
+(:mod:`tacr.data.schema`) and keeps, for every impression, the true click probability ``p_click`` and the
 **logit components** it is the sum of (``Split.components``, names in
 ``data.info["logit_components"]``), so the worth of each planted effect can be measured exactly
 (:func:`effect_budget`).
@@ -105,7 +105,7 @@ component          definition                        size (default)             
 
 Sizes that are not click effects (traffic, sessions, retargeting shares) set where the effects
 show and how often. Two absolute-time effects cannot show in a short time split: day of month
-(payday) and month do not recur between training and test (SPEC §10), and with the default
+(payday) and month do not recur between training and test, and with the default
 calendar the test week has no payday and one month, so their test budget is 0 by design.
 
 Null world (negative control)

@@ -16,7 +16,7 @@ re-indexed 0..n-1 in raw-id order (``data.raw_ids``); categories are re-indexed 
 items. Every profile field is an aux column, code 0 = missing (empty field or no profile:
 users without a profile are kept and counted in ``info``), codes 1..k = the field's sorted
 distinct values in ``user_profile.csv``. No image features: ``items.raw`` is None and the model
-learns a 50-d ad-id embedding in the raw-feature slot (SPEC §1). Default split: 05-06 .. 05-11
+learns a 50-d ad-id embedding in the raw-feature slot. Default split: 05-06 .. 05-11
 train, 05-12 validation, 05-13 test (Asia/Shanghai days); earlier rows join train, later rows
 are dropped (counted).
 """
