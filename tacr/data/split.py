@@ -122,11 +122,12 @@ class SplitSpec:
         default = cls() if default is None else default
         options = dict(options)
         base = options.pop("split", None)
-        if isinstance(base, dict):
-            unknown = sorted(set(base) - set(cls.names()))
+        for where, given in (("split", base if isinstance(base, dict) else {}), ("split setting", options)):
+            unknown = sorted(set(given) - set(cls.names()))
             if unknown:
-                raise ParameterError(f"split: unknown setting {unknown[0]!r}{did_you_mean(unknown[0], cls.names())}; "
+                raise ParameterError(f"{where}: unknown setting {unknown[0]!r}{did_you_mean(unknown[0], cls.names())}; "
                                      f"accepted: {', '.join(cls.names())}")
+        if isinstance(base, dict):
             options = {**base, **options}
         elif base is not None and not isinstance(base, SplitSpec):
             raise ParameterError(f"split: {base!r} is not a SplitSpec or a mapping of {', '.join(cls.names())}")
