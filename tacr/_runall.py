@@ -126,6 +126,41 @@ def _yaml(text: str, where: str) -> dict:
     return value
 
 
+def _unbase64(text: str, option: str) -> str:
+    """The text of papermill's ``-b`` (base64 of a YAML mapping); bad base64 is a PlanError."""
+    try:
+        return base64.b64decode(text, validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:  # binascii.Error is a ValueError
+        raise PlanError(f"{option} {text!r}: not base64 of UTF-8 text ({exc}); give e.g. "
+                        f"{option} $(printf 'seeds: [0, 1]' | base64)") from None
+
+
+def _params_module():
+    """``tacr/params.py`` loaded by path (the package's import would cost seconds here)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_tacr_params", Path(__file__).resolve().parent / "params.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+#: Parameters checked at plan time by their function in tacr/params.py (device, profile and
+#: dataset are checked by tacr.study.setup before anything runs: they need the package).
+PLAN_CHECKS = {"seeds": "as_seeds", "epochs": "as_epochs", "workers": "as_workers"}
+
+
+def _check_value(name: str, value, given: str) -> None:
+    if name not in PLAN_CHECKS or value is None:
+        return
+    params = _params_module()
+    try:
+        getattr(params, PLAN_CHECKS[name])(value)
+    except ValueError as exc:
+        raise PlanError(f"{exc} (from {given})") from None
+
+
 def split_args(args: list[str], base: Path | None = None) -> tuple[list[tuple[str, str, object]], list[str]]:
     """([(name, option as given, value)], other papermill args) of run_all.sh's papermill part;
     a relative ``-f`` file is read from ``base`` (the caller's folder)."""
@@ -158,7 +193,7 @@ def split_args(args: list[str], base: Path | None = None) -> tuple[list[tuple[st
                     raise PlanError(f"{a} {text}: no such parameters file")
                 mapping = _yaml(p.read_text(), f"{a} {text}")
             elif kind == "-b":
-                mapping = _yaml(base64.b64decode(text).decode(), f"{a} (base64)")
+                mapping = _yaml(_unbase64(text, a), f"{a} (base64)")
             else:
                 mapping = _yaml(text, f"{a} {text!r}")
             for name, value in mapping.items():
@@ -213,6 +248,7 @@ def plan(args: list[str], only: str = "", root: Path = ROOT, base: Path | None =
         if name == "seeds" and _is_empty_list(value):
             raise PlanError(f"seeds is an empty list (from {given}): every result is a mean over seeds; "
                             "give at least one, e.g. -p seeds '[0]' or -y 'seeds: [0, 1]'")
+        _check_value(name, value, given)
     values = {name: value for name, _, value in params}  # the last one given wins, as in papermill
     return [(p, {k: v for k, v in values.items() if k in per_book[p]}) for p in selected], other
 

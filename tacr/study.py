@@ -1,8 +1,9 @@
 """The study's set-up, shared by every notebook: parameters, data, base config, where results go.
 
-* :func:`setup` — what every notebook starts with: parameters coerced (papermill's ``-p``
-  passes lists and mappings as text, :mod:`tacr.params`), the data (kept for the next notebook
-  in the process), the base config of the profile (:mod:`tacr.profiles`), the results folder
+* :func:`setup` — what every notebook starts with: parameters checked and coerced before any
+  work (:func:`tacr.params.check_setup`; papermill's ``-p`` passes lists and mappings as text),
+  the run cache and figures folders checked writable, the data (kept for the next notebook in
+  the process), the base config of the profile (:mod:`tacr.profiles`), the results folder
   (:func:`tacr.profiles.outputs`, the one place that decides it), and a :class:`Study` whose
   ``run`` trains a grid on the notebook's seeds, whose ``scorer`` scores finished runs and whose
   ``save_*`` methods write figures and tables to the folder.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,7 +26,8 @@ import pandas as pd
 
 from . import __version__, plots
 from .data import CTRData, load
-from .params import as_dict, as_list, as_seeds  # noqa: F401  (the notebooks call study.as_list)
+from .files import folder_error, writable_folder
+from .params import as_dict, as_list, as_seeds, check_data_params, check_setup  # noqa: F401 (notebooks: study.as_list)
 from .profiles import (DATASET_DEFAULTS, DEFAULT_DATASET, DEFAULT_PROFILE, FAST_PATHS, PROFILES,  # noqa: F401
                        STUDY_SETTINGS, Outputs, default_profile, outputs, profile_of, write_record)
 from .train import TrainConfig
@@ -40,7 +43,7 @@ def load_dataset(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None
     real datasets take ``data_dir``; ``data_params`` go to the loader, over the dataset's
     defaults. The last dataset loaded is kept (``load_dataset.cache_clear()`` forgets it)."""
     profile = default_profile(dataset) if profile is None else profile
-    params = {**DATASET_DEFAULTS.get(dataset, ("", {}))[1], **as_dict(data_params, "data_params")}
+    params = {**DATASET_DEFAULTS.get(dataset, ("", {}))[1], **check_data_params(dataset, data_params)}
     if dataset == "synthetic":
         params.setdefault("profile", profile)
     elif data_dir is not None:
@@ -54,6 +57,23 @@ def _load(dataset: str, params: str) -> CTRData:
 
 
 load_dataset.cache_clear = _load.cache_clear
+
+
+def run_cache_folder() -> Path:
+    """The run cache (``$TACR_CACHE``, :func:`tacr.runs.cache.default_folder`) checked writable
+    before anything trains: a clear error naming the folder, the cause and the variable."""
+    from .runs.cache import default_folder
+
+    variable = "TACR_CACHE" if os.environ.get("TACR_CACHE") else None
+    folder = default_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        err = folder_error(exc, folder, variable, "run cache")
+        if err is None:
+            raise
+        raise err from exc
+    return writable_folder(folder, variable, "run cache")
 
 
 # ------------------------------------------------------------------------------ the study
@@ -131,8 +151,12 @@ def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profi
     """What every study notebook starts with (see the module docstring). ``profile`` None: the
     dataset's (:func:`tacr.profiles.default_profile`). ``seeds`` None: the profile's
     (``range(n)``); the sweeps use the profile's first ``sweep_seeds`` of them."""
-    out: Outputs = outputs(dataset, profile, seeds, epochs)
+    p = check_setup(dataset, data_dir, data_params, profile, seeds, device, epochs, workers, profiles=PROFILES)
+    dataset, data_dir, data_params, device, workers = p.dataset, p.data_dir, p.data_params, p.device, p.workers
+    out: Outputs = outputs(dataset, p.profile, p.seeds, p.epochs)
     prof = profile_of(out.profile)
+    run_cache_folder()
+    writable_folder(out.figures, "TACR_FIGURES" if os.environ.get("TACR_FIGURES") else None, "figures folder", create=False)
     plots.setup_style()
     data = load_dataset(dataset, data_dir, data_params, out.profile)
     if out.epochs is not None:

@@ -57,6 +57,7 @@ class Err:
     column: str | None
     count: int | None = None
     says: tuple[str, ...] = ()  # regexes the message must match too
+    never: tuple[str, ...] = ()  # texts the message must not hold (a file's content)
 
 
 @dataclass
@@ -213,13 +214,21 @@ def _(tmp):
     return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
 
 
-@case("csv-one-row-time-0", Err("log.csv", "time", None, ("split 'valid'", "is empty", "1 row lies far before",
-                                                           "1970-01-01")),
-      "one row at time 0 stretches the span: a split comes out empty")
+@case("csv-one-row-time-0", Err("log.csv", "time", 1, ("before 1990", "1970-01-01", "placeholder")),
+      "one row at time 0 (time_format 'auto'): implausible, refused")
 def _(tmp):
     df = base_df()
     df.loc[0, "time"] = 0
     return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
+@case("csv-one-row-time-0-unix", Err("log.csv", "time", None, ("split 'valid'", "is empty", "1 row lies far before",
+                                                                "1970-01-01")),
+      "the same row read as unix seconds stretches the span: a split comes out empty")
+def _(tmp):
+    df = base_df()
+    df.loc[0, "time"] = 0
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)), time_format="unix")
 
 
 @case("csv-time-0-rows-split", Ok(lambda d: (split_rows(d) == (32, 4, 4)) or None),
@@ -227,7 +236,7 @@ def _(tmp):
 def _(tmp):
     df = base_df()
     df.loc[0, "time"] = 0
-    return lambda: load_table(write(tmp / "log.csv", csv_text(df)), split_by="rows")
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)), split_by="rows", time_format="unix")
 
 
 def day_first(df):
@@ -605,6 +614,288 @@ def _(tmp):
     return lambda: load_taobao(f)
 
 
+# ------------------------------------------------------------------------- quotes and lines
+def hourly_df(n: int = 400) -> pd.DataFrame:
+    """A valid log of ``n`` hourly rows (4 users, 5 items, both labels in every split)."""
+    k = np.arange(n)
+    return pd.DataFrame({"user": [f"u{j % 4}" for j in k], "item": [f"i{j % 5}" for j in k], "time": T0 + k * 3600,
+                         "label": (k % 3 == 0).astype(int), "category": [f"c{j % 5 % 2}" for j in k]})
+
+
+def open_quote(tmp, at: int, close_at: int | None = None) -> Path:
+    """hourly_df's CSV with the category of the data row ``at`` opened by a quote (closed at the
+    end of data row ``close_at``, or never)."""
+    lines = csv_text(hourly_df()).splitlines()
+    lines[at + 1] = lines[at + 1].rsplit(",", 1)[0] + ',"c_new'
+    if close_at is not None:
+        lines[close_at + 1] += '"'
+    return write(tmp / "log.csv", "\n".join(lines) + "\n")
+
+
+@case("csv-quote-never-closed", Err("log.csv", "category", 20, ("never closed", "line 382", "19 line")),
+      "a quote opened in row 381 of 400 and never closed (it would swallow the last 19 rows)")
+def _(tmp):
+    return lambda: load_table(open_quote(tmp, 380))
+
+
+@case("csv-quote-over-lines", Err("log.csv", "category", 4, ("runs from line 102 to line 105",)),
+      "a quoted value over four lines")
+def _(tmp):
+    return lambda: load_table(open_quote(tmp, 100, close_at=103))
+
+
+@case("csv-quoted-header-with-comma", Ok(correct), 'a quoted header name holding the delimiter: "cat, level 3"')
+def _(tmp):
+    text = csv_text(base_df().rename(columns={"category": "cat, level 3"}))
+    assert text.startswith('user,item,time,label,"cat, level 3"')
+    return lambda: load_table(write(tmp / "log.csv", text), category_col="cat, level 3")
+
+
+@case("csv-last-line-cut-empty-field", Err("log.csv", "category", 1, ("missing id", "cut off", "line break")),
+      "a half-written last line: every field but the last, no line end")
+def _(tmp):
+    return lambda: load_table(write(tmp / "log.csv", csv_text(base_df()) + f"u3,i4,{T0 + 40 * H6},1,"))
+
+
+@case("csv-last-line-cut-short", Err("log.csv", "time", 1, ("wrong number of fields", "line 42", "cut off")),
+      "a half-written last line of two fields, no line end")
+def _(tmp):
+    return lambda: load_table(write(tmp / "log.csv", csv_text(base_df()) + "u3,i"))
+
+
+@case("csv-no-final-newline-ok", Ok(correct), "a complete file whose last line has no line end")
+def _(tmp):
+    return lambda: load_table(write(tmp / "log.csv", csv_text(base_df()).rstrip("\n")))
+
+
+@case("path-not-a-csv", Err("passwd", "user", None, ("holds no comma", "right file"), ("root", "bin/bash")),
+      "path= at a system file (a wrong path): what is wrong, never its content")
+def _(tmp):
+    write(tmp / "etc" / "passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    return lambda: load_table(tmp / "etc" / ".." / "etc" / "passwd")
+
+
+# ------------------------------------------------------------------------------- columns
+def with_features(tmp) -> Path:
+    df = base_df()
+    df["Emb_0"] = df["item"].str[1:].astype(float)
+    df["Gender"] = np.where(df["user"].isin(["u1", "u2"]), "f", "m")
+    return write(tmp / "log.csv", csv_text(df))
+
+
+@case("csv-raw-glob-matches-nothing", Err("log.csv", "emb_*", None, ("matches no column", "case", "Emb_0")),
+      "raw_cols=['emb_*'] where the file has Emb_0")
+def _(tmp):
+    return lambda: load_table(with_features(tmp), raw_cols=["emb_*"])
+
+
+@case("csv-aux-glob-matches-nothing", Err("log.csv", "gender*", None, ("matches no column", "Gender")),
+      "aux_cols=['gender*'] where the file has Gender")
+def _(tmp):
+    return lambda: load_table(with_features(tmp), aux_cols=["gender*"])
+
+
+@case("csv-aux-exact-missing", Err("log.csv", "gender", None, ("missing",)), "aux_cols=['gender'], no such column")
+def _(tmp):
+    return lambda: load_table(with_features(tmp), aux_cols=["gender"])
+
+
+def user_as_field(d):
+    correct(d)
+    assert d.aux_names == ("user", "Gender") and d.aux_sizes == (5, 3)
+    assert d.user_aux[:, 0].tolist() == [1, 2, 3, 4]  # the user id as a field: 1 + user index
+    assert d.user_aux[:, 1].tolist() == [1, 1, 2, 2]
+
+
+@case("csv-aux-user-id", Ok(user_as_field), "aux_cols=['user', 'Gender']: the user id itself as a field")
+def _(tmp):
+    return lambda: load_table(with_features(tmp), aux_cols=["user", "Gender"])
+
+
+# ------------------------------------------------------------------------------------- ids
+def zero_ids(d):
+    assert sorted(d.raw_ids["user"].tolist()) == ["-0", "0", "1", "2"] and d.n_users == 4
+
+
+@case("csv-ids-minus-0-and-0", Ok(zero_ids), "user ids '-0' and '0' (two users, kept as written)")
+def _(tmp):
+    df = base_df()
+    df["user"] = df["user"].map({"u1": "0", "u2": "-0", "u3": "1", "u4": "2"})
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
+ATOMIC_HEADER = "user_id:token\titem_id:token\trating:float\ttimestamp:float"
+
+
+def atomic_folder(tmp, users, items, item_rows=None) -> Path:
+    """An atomic dataset of base_df's times and labels with the given user and item tokens."""
+    df = base_df()
+    lines = [ATOMIC_HEADER] + [f"{users[j % len(users)]}\t{items[j % len(items)]}\t{4 if y else 2}\t{t}"
+                               for j, (t, y) in enumerate(zip(df["time"], df["label"]))]
+    write(tmp / "toy" / "toy.inter", "\n".join(lines) + "\n")
+    if item_rows is not None:
+        write(tmp / "toy" / "toy.item", "\n".join(["item_id:token\tgenre:token"] + item_rows) + "\n")
+    return tmp / "toy"
+
+
+def atomic_ids(d):
+    assert sorted(map(str, d.raw_ids["user"])) == ["01", "1", "2"]
+    assert sorted(map(str, d.raw_ids["item"])) == ["+101", "101", "102"]
+
+
+@case("atomic-ids-as-written", Ok(atomic_ids), "atomic tokens '01' and '1', '+101' and '101' (kept apart)")
+def _(tmp):
+    folder = atomic_folder(tmp, ["01", "1", "2"], ["+101", "101", "102"])
+    return lambda: D.load("atomic", data_dir=folder, cache=False)
+
+
+def item_row_as_written(d):
+    cat = dict(zip(d.raw_ids["item"].tolist(), d.raw_ids["category"][d.items.category]))
+    assert cat == {101: "(none)", 102: "b"} and d.info["n_items_without_item_row"] == 1
+
+
+@case("atomic-item-row-0101", Ok(item_row_as_written), "a .item row '0101' does not describe item 101")
+def _(tmp):
+    folder = atomic_folder(tmp, ["1", "2"], ["101", "102"], item_rows=["0101\ta", "102\tb"])
+    return lambda: D.load("atomic", data_dir=folder, cache=False)
+
+
+@case("atomic-data-dir-is-inter-file", Ok(lambda d: (d.name == "toy") or None), "data_dir= the .inter file itself")
+def _(tmp):
+    folder = atomic_folder(tmp, ["1", "2"], ["101", "102"])
+    return lambda: D.load("atomic", data_dir=folder / "toy.inter", cache=False)
+
+
+@case("atomic-relative-times", Err("toy.inter", "timestamp", 40, ("before 1990", "relative")),
+      "atomic timestamps counted from 0")
+def _(tmp):
+    folder = atomic_folder(tmp, ["1", "2"], ["101", "102"])
+    text = (folder / "toy.inter").read_text()
+    lines = [ln if j == 0 else "\t".join(ln.split("\t")[:3] + [str(int(ln.split("\t")[3]) - T0)])
+             for j, ln in enumerate(text.splitlines())]
+    write(folder / "toy.inter", "\n".join(lines) + "\n")
+    return lambda: D.load("atomic", data_dir=folder, cache=False)
+
+
+# ----------------------------------------------------------------------------------- times
+def dates(df, fmt, shift_days=0):
+    return pd.to_datetime(df["time"] + shift_days * 86400, unit="s").dt.strftime(fmt)
+
+
+@case("csv-yyyy-dd-mm-ambiguous", Err("log.csv", "time", 40, ("ambiguous dates", "'%Y/%d/%m %H:%M'",
+                                                              "'%Y/%m/%d %H:%M'")),
+      "YYYY/DD/MM dates with every day <= 12 (1-10 March), which year/month/day would read as 3 January ...")
+def _(tmp):
+    df = base_df()
+    df["time"] = dates(df, "%Y/%d/%m %H:%M")
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
+@case("csv-yyyy-dd-mm-format", Ok(march), "the same dates with time_format='%Y/%d/%m %H:%M'")
+def _(tmp):
+    df = base_df()
+    df["time"] = dates(df, "%Y/%d/%m %H:%M")
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)), time_format="%Y/%d/%m %H:%M")
+
+
+@case("csv-yyyy-dd-mm-day-13", Err("log.csv", "time", 40, ("ambiguous dates", "say day first", "'%Y/%d/%m %H:%M'")),
+      "YYYY/DD/MM dates including days above 12")
+def _(tmp):
+    df = base_df()
+    df["time"] = dates(df, "%Y/%d/%m %H:%M", shift_days=10)
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
+def shifted(days):
+    def check(d):
+        assert split_rows(d) == (32, 4, 4) and d.train.time.min() == T0 + days * 86400
+    return check
+
+
+@case("csv-yyyy-mm-dd-told-apart", Ok(shifted(12)), "YYYY/MM/DD dates whose days (13-22) say which is the day")
+def _(tmp):
+    df = base_df()
+    df["time"] = dates(df, "%Y/%m/%d %H:%M", shift_days=12)
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
+@case("csv-excel-serial-days", Err("log.csv", "time", 40, ("before 1990", "Excel serial days", "time_format='excel'")),
+      "Excel serial days (45352.x), which unix seconds would put in 1970")
+def _(tmp):
+    df = base_df()
+    df["time"] = df["time"] / 86400 + 25569
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
+@case("csv-excel-serial-days-format", Ok(correct), "the same with time_format='excel'")
+def _(tmp):
+    df = base_df()
+    df["time"] = df["time"] / 86400 + 25569
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)), time_format="excel")
+
+
+@case("csv-relative-seconds", Err("log.csv", "time", 40, ("before 1990", "relative times", "time_format='unix'")),
+      "small relative integers (seconds since the log's start)")
+def _(tmp):
+    df = base_df()
+    df["time"] -= T0
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
+def berlin_offsets(df, days=29):
+    """Times written in Berlin local time with their offsets, 2024-03-30 .. 04-08: across the
+    change of 31 March (+01:00, then +02:00)."""
+    when = pd.to_datetime(df["time"] + days * 86400, unit="s", utc=True).dt.tz_convert("Europe/Berlin")
+    return when.map(lambda t: t.isoformat())
+
+
+def across_dst(d):
+    shifted(29)(d)
+    assert "+01:00, +02:00" in d.info["time_offsets"]
+
+
+@case("csv-offsets-across-dst", Ok(across_dst), "times with UTC offsets +01:00 then +02:00 (a DST change)")
+def _(tmp):
+    df = base_df()
+    df["time"] = berlin_offsets(df)
+    assert df["time"].str.endswith("+01:00").any() and df["time"].str.endswith("+02:00").any()
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
+@case("parquet-offsets-across-dst", Ok(across_dst), "the same times as parquet strings")
+def _(tmp):
+    df = base_df()
+    df["time"] = berlin_offsets(df)
+    return lambda: load_table(parquet(tmp, df))
+
+
+@case("csv-aware-and-naive", Err("log.csv", "time", 1, ("with a UTC offset", "without one", "'2024-03-31T08:00:00'",
+                                                        "'2024-03-30T01:00:00\\+01:00'")),
+      "one time without an offset among times with one")
+def _(tmp):
+    df = base_df()
+    df["time"] = berlin_offsets(df)
+    df.loc[5, "time"] = df.loc[5, "time"][:-6]
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
+@case("csv-naive-time-in-dst-gap", Err("log.csv", "time", 1, ("does not exist or is repeated", "Europe/Berlin")),
+      "a naive local time that the spring-forward change skips")
+def _(tmp):
+    df = base_df()
+    df["time"] = dates(df, "%Y-%m-%d %H:%M:%S")
+    df.loc[5, "time"] = "2024-03-31 02:30:00"
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)), tz="Europe/Berlin", split_by="rows")
+
+
+@case("parquet-duration-time", Err("log.parquet", "time", 40, ("durations", "not points in time")),
+      "a duration (timedelta) time column")
+def _(tmp):
+    df = base_df()
+    df["time"] = pd.to_timedelta(df["time"] - T0, unit="s")
+    return lambda: load_table(parquet(tmp, df))
+
+
 # ------------------------------------------------------------------------------------- test
 def test_table_is_large_enough():
     assert len(CASES) >= 30
@@ -635,6 +926,8 @@ def test_bad_input(name, tmp_path, monkeypatch):
         assert re.search(rf"(?<![\d.]){e.count} bad rows?\b", msg), f"count {e.count} not in: {msg}"
     for pattern in e.says:
         assert re.search(pattern, msg), f"{pattern!r} not in: {msg}"
+    for text in e.never:
+        assert text not in msg, f"{text!r} echoed in: {msg}"
 
 
 def test_history_error_is_helpful():
@@ -643,9 +936,291 @@ def test_history_error_is_helpful():
 
 
 def test_time_unit_rules():
-    from tacr.data.readers import time_unit
+    from tacr.data.times import time_unit
 
     assert time_unit(np.array([0, 1_700_000_000]), "f", "t") == "s"
     assert time_unit(np.array([1_700_000_000_000, 1_700_000_000_123]), "f", "t") == "ms"
     with pytest.raises(DataError, match=r"f: column 't': 1 bad row: unix times in milliseconds"):
         time_unit(np.array([1_700_000_000, 1_700_000_001, 1_700_000_000_000]), "f", "t")
+
+
+# ------------------------------------------------------------------- options and parameters
+from tacr.params import ParameterError  # noqa: E402
+
+
+def ok_csv(tmp_path) -> Path:
+    return write(tmp_path / "log.csv", csv_text(base_df()))
+
+
+@pytest.mark.parametrize("options, says", [
+    (dict(tz="Mars/Olympus"), r"^tz: 'Mars/Olympus' is not a time zone.*'Europe/Berlin'"),
+    (dict(tz=None), r"^tz: None is null"),
+    (dict(encoding="nosuch"), r"^encoding: 'nosuch' is not an encoding.*'latin-1'"),
+    (dict(user_column="uid"), r"unknown loader option 'user_column' \(did you mean 'user_col'\?\)"),
+    (dict(valid_start="next tuesday"), r"^valid_start: 'next tuesday' is not a date.*'2024-03-08'"),
+    (dict(valid_frac="a tenth"), r"^valid_frac: 'a tenth' is not a number.*> 0 and < 1"),
+    (dict(valid_frac=0.5, test_frac=0.5), r"valid_frac \+ test_frac: 0.5 \+ 0.5 leaves no training rows"),
+    (dict(valid_frac=0.2, valid_start="2024-03-08"), r"valid_frac: 0.2 has no effect.*valid_start: null"),
+    (dict(split_by="row"), r"split_by: 'row' is not one of \['span', 'rows'\] \(did you mean 'rows'\?\)"),
+    (dict(valid_start="2024-03-09", test_start="2024-03-08"), r"valid_start <= test_start < test_end"),
+    (dict(L="ten"), r"^L: 'ten' is not a whole number"),
+    (dict(L=0), r"^L: 0 is too small; accepted: a whole number >= 1"),
+    (dict(time_format="unixx"), r"^time_format: 'unixx' is not a time format"),
+    (dict(time_format="%Q"), r"^time_format: '%Q' is not a usable strftime format"),
+    (dict(raw_cols=3), r"^raw_cols: 3 is not accepted"),
+    (dict(cache="maybe"), r"^cache: 'maybe' is not accepted; accepted: true or false"),
+])
+def test_loader_option_refused_before_reading(tmp_path, options, says):
+    """Each is refused by load() before any file is read (the path does not even exist)."""
+    with pytest.raises(ParameterError, match=says):
+        D.load("table", path=tmp_path / "nowhere.csv", **options)
+
+
+@pytest.mark.parametrize("options", [dict(valid_frac="0.1"), dict(L="10"), dict(name="x"), dict(test_frac=0.1, L=10.0)])
+def test_loader_option_coerced(tmp_path, options):
+    d = load_table(ok_csv(tmp_path), **options)
+    correct(d)
+    assert d.name == options.get("name", "table") and d.train.L == 10
+
+
+def test_atomic_rating_threshold_text(tmp_path):
+    folder = atomic_folder(tmp_path, ["1", "2"], ["101", "102"])
+    a = D.load("atomic", data_dir=folder, cache=False, rating_threshold="4")
+    assert a.info["label_rule"] == "rating >= 4" and a.info["n_clicks"] == int(base_df()["label"].sum())
+    with pytest.raises(ParameterError, match=r"^rating_threshold: 'four' is not a number"):
+        D.load("atomic", data_dir=folder, rating_threshold="four")
+
+
+def test_unknown_dataset_and_option_did_you_mean():
+    with pytest.raises(ParameterError, match=r"unknown dataset 'movielens-100' \(did you mean 'movielens-100k'"):
+        D.load("movielens-100")
+    with pytest.raises(ParameterError, match=r"unknown loader option 'rating_treshold' \(did you mean 'rating_threshold'"):
+        D.load("movielens-100k", rating_treshold=5)
+
+
+def test_split_settings_in_one_signature():
+    """No loader repeats the split settings: each takes one SplitSpec (or none: the simulator)."""
+    import inspect
+
+    from tacr.data import LOADERS, SplitSpec
+
+    D.loader_names()
+    for name, fn in LOADERS.items():
+        params = set(inspect.signature(fn).parameters)
+        assert not params & set(SplitSpec.names()), (name, params & set(SplitSpec.names()))
+        if name != "synthetic":
+            assert isinstance(inspect.signature(fn).parameters["split"].default, SplitSpec), name
+
+
+def test_split_spec_is_frozen_and_normalised():
+    from dataclasses import FrozenInstanceError
+
+    from tacr.data import SplitSpec
+
+    s = SplitSpec(valid_frac="0.2", valid_start=1709856000.7, test_start="2024-03-09", tz="Europe/Berlin")
+    assert (s.valid_frac, s.valid_start, s.test_start) == (0.2, 1709856000, "2024-03-09")
+    with pytest.raises(FrozenInstanceError):
+        s.tz = "UTC"
+    assert SplitSpec.from_options({"tz": "UTC"}, s).tz == "UTC"
+    assert SplitSpec.from_options({"split": {"test_frac": 0.2}}).test_frac == 0.2
+    with pytest.raises(ParameterError, match=r"split: unknown setting 'test_fraction' \(did you mean 'test_frac'"):
+        SplitSpec.from_options({"split": {"test_fraction": 0.2}})
+
+
+def test_split_spec_passed_whole(tmp_path):
+    from tacr.data import SplitSpec
+
+    d = load_table(ok_csv(tmp_path), split=SplitSpec(valid_frac=0.2, split_by="rows"))
+    assert split_rows(d) == (28, 8, 4) and d.recipe["params"]["split"].split_by == "rows"
+    assert D.load(d.recipe["name"], **d.recipe["params"]).fingerprint() == d.fingerprint()
+
+
+def test_recipe_reloads_the_same_data(tmp_path):
+    d = load_table(ok_csv(tmp_path), valid_frac="0.2", L="5")
+    assert d.recipe == {"name": "table", "params": {"path": tmp_path / "log.csv", "cache": False, "valid_frac": "0.2",
+                                                    "L": 5}}
+    assert D.load(d.recipe["name"], **d.recipe["params"]).fingerprint() == d.fingerprint()
+
+
+def test_stale_cache_after_same_size_rewrite(tmp_path, monkeypatch):
+    """A file rewritten with the same size and its mtime restored is a cache miss (content hash)."""
+    import os
+
+    monkeypatch.setenv("TACR_CACHE_DIR", str(tmp_path / "cache"))
+    f = ok_csv(tmp_path)
+    a = D.load("table", path=f)
+    st = f.stat()
+    text = f.read_text()
+    f.write_text(text.replace("u1,i1", "u2,i1", 1))  # same size, other content
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert f.stat().st_size == st.st_size and f.stat().st_mtime_ns == st.st_mtime_ns
+    b = D.load("table", path=f)
+    assert a.info["cache"] == "written" and b.info["cache"] == "written" and a.fingerprint() != b.fingerprint()
+    assert D.load("table", path=f).info["cache"] == "hit"
+
+
+def test_cache_key_is_whole_options(tmp_path):
+    from tacr.data import SplitSpec, cache
+
+    k = cache.entry_name("table-x", {"L": 10}, [], SplitSpec())
+    assert k != cache.entry_name("table-x", {"L": 10}, [], SplitSpec(tz="Europe/Berlin"))
+    assert k != cache.entry_name("table-x", {"L": 11}, [], SplitSpec())
+    assert cache.FORMAT_VERSION == 2
+
+
+# ---------------------------------------------------------------------- notebook parameters
+from tacr import params as P  # noqa: E402
+
+
+@pytest.mark.parametrize("call, says", [
+    (lambda: P.as_seeds(1.5), r"seeds \(a count\): 1.5 is not a whole number"),
+    (lambda: P.as_seeds("abc"), r"seeds\[0\]: 'abc' is not a whole number"),
+    (lambda: P.as_seeds("[0, 1.5]"), r"seeds\[1\]: 1.5 is not a whole number"),
+    (lambda: P.as_seeds([True]), r"seeds\[0\]: True is a truth value"),
+    (lambda: P.as_seeds("[]"), r"seeds is empty"),
+    (lambda: P.as_seeds([1, 1]), r"repeats seed 1"),
+    (lambda: P.as_epochs("many"), r"epochs: 'many' is not a whole number"),
+    (lambda: P.as_epochs(0), r"epochs: 0 is too small"),
+    (lambda: P.as_workers("abc"), r"workers: 'abc' is not accepted; accepted: 'auto' or a whole number >= 1"),
+    (lambda: P.as_device("nosuch"), r"device: 'nosuch' is not a device"),
+    (lambda: P.as_device("cpuu"), r"did you mean 'cpu'"),
+    (lambda: P.as_device(3), r"device: 3 is a int, not text"),
+    (lambda: P.as_profile("quik", ["quick", "study"]), r"profile: 'quik' is not one of .* \(did you mean 'quick'"),
+    (lambda: P.as_dataset("tabel"), r"dataset: unknown dataset 'tabel' \(did you mean 'table'"),
+    (lambda: P.check_data_params("table", {"user_column": "u"}), r"data_params: table: unknown loader option"),
+    (lambda: P.check_data_params("table", "{L: ten}"), r"data_params: L: 'ten' is not a whole number"),
+    (lambda: P.as_floats("[1.0, hot]", "temperatures"), r"temperatures\[1\]: 'hot' is not a number"),
+    (lambda: P.as_ints("[5, 2.5]", "candidate_sizes"), r"candidate_sizes\[1\]: 2.5 is not a whole number"),
+])
+def test_parameter_refused(call, says):
+    with pytest.raises(ParameterError, match=says):
+        call()
+
+
+def test_parameters_coerced():
+    assert P.as_seeds(3) == [0, 1, 2] and P.as_seeds("[0, 1]") == [0, 1] and P.as_seeds(2.0) == [0, 1]
+    assert P.as_workers("2") == 2 and P.as_workers("auto") == "auto" and P.as_epochs("3") == 3
+    assert P.as_device("auto") == "auto" and P.as_device("cpu") == "cpu"
+    assert P.as_floats("0, 1", "t") == [0.0, 1.0] and P.as_names("[din, gru]", "models", ["din", "gru"]) == ["din", "gru"]
+    assert P.check_data_params("table", "{name: x}") == {"name": "x"}
+    from tacr import study
+
+    assert study.as_list is P.as_list and study.as_seeds is P.as_seeds and study.as_dict is P.as_dict
+
+
+def test_cuda_on_a_cpu_build_refused():
+    import torch
+
+    if torch.backends.cuda.is_built() and torch.cuda.is_available():
+        pytest.skip("a CUDA device is visible here")
+    with pytest.raises(ParameterError, match=r"device: 'cuda'.*(no CUDA|sees no CUDA device)"):
+        P.as_device("cuda")
+
+
+def test_setup_checks_before_any_work(monkeypatch, tmp_path):
+    """Bad devices and workers stop setup before the data is read or anything trains, also
+    when every run would come from the cache."""
+    from tacr import study
+
+    monkeypatch.setenv("TACR_FIGURES", str(tmp_path / "figs"))
+    monkeypatch.setenv("TACR_CACHE", str(tmp_path / "runs"))
+
+    def boom(*a, **k):
+        raise AssertionError("data read before the parameters were checked")
+
+    monkeypatch.setattr(study, "load_dataset", boom)
+    for kw, says in ((dict(device="nosuch"), "device"), (dict(workers="abc"), "workers"), (dict(seeds=1.5), "seeds"),
+                     (dict(epochs="many"), "epochs"), (dict(profile="quik"), "did you mean 'quick'"),
+                     (dict(data_params={"user_column": "u"}, dataset="table"), "did you mean 'user_col'")):
+        with pytest.raises(ParameterError, match=says):
+            study.setup(**kw)
+
+
+def test_data_params_name_reaches_the_table_loader(tmp_path, monkeypatch):
+    from tacr import study
+
+    monkeypatch.setenv("TACR_CACHE_DIR", str(tmp_path / "cache"))
+    study._MEMO.clear()
+    d = study.load_dataset("table", ok_csv(tmp_path), {"name": "x"})
+    study._MEMO.clear()
+    assert d.name == "x" and d.recipe["params"]["name"] == "x"
+
+
+def test_run_all_plan_refusals():
+    from tacr._runall import PlanError, plan
+
+    for args, says in ((["-b", "not-base64!!"], "not base64"), (["-p", "seeds", "1.5"], "1.5 is not a whole number"),
+                       (["-p", "seeds", "abc"], "'abc' is not a whole number"), (["-p", "epochs", "many"], "epochs"),
+                       (["-p", "workers", "abc"], "workers")):
+        with pytest.raises(PlanError, match=says):
+            plan(args)
+    import base64
+
+    books, _ = plan(["-b", base64.b64encode(b"seeds: [0, 1]").decode()])
+    assert all(v.get("seeds") == [0, 1] for _, v in books if "seeds" in v)
+
+
+# ------------------------------------------------------------------- folders written to
+from tacr.files import FolderError, folder_error, writable_folder  # noqa: E402
+
+
+def test_folder_set_to_a_file(tmp_path, monkeypatch):
+    from tacr import study
+
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(FolderError, match=r"afile.*set by \$TACR_FIGURES.*it is a file, not a folder"):
+        writable_folder(tmp_path / "afile", "TACR_FIGURES", "figures folder", create=False)
+    monkeypatch.setenv("TACR_CACHE", str(tmp_path / "afile"))
+    with pytest.raises(FolderError, match=r"run cache .*afile.*\$TACR_CACHE.*(not a folder|a file)"):
+        study.run_cache_folder()
+    monkeypatch.setenv("TACR_CACHE", str(tmp_path / "afile" / "runs"))
+    with pytest.raises(FolderError, match=r"\$TACR_CACHE.*(not a folder|a file)"):
+        study.run_cache_folder()
+
+
+class _Statvfs:
+    def __init__(self, real, **changes):
+        self._real, self._changes = real, changes
+
+    def __getattr__(self, name):
+        return self._changes.get(name, getattr(self._real, name))
+
+
+@pytest.mark.parametrize("changes, says", [
+    (dict(f_bavail=0), r"no space is left on its device \(0 bytes free\); free space there, or set TACR_CACHE to"),
+    (dict(f_flag=1), r"it is on a read-only file system; set TACR_CACHE to another folder")])
+def test_folder_full_or_read_only(tmp_path, monkeypatch, changes, says):
+    import os
+
+    real = os.statvfs
+    monkeypatch.setattr(os, "statvfs", lambda p: _Statvfs(real(p), **changes))
+    with pytest.raises(FolderError, match=rf"^cannot write to the run cache '{re.escape(str(tmp_path))}/runs' "
+                                          rf"\(set by \$TACR_CACHE\): {says}"):
+        writable_folder(tmp_path / "runs", "TACR_CACHE", "run cache")
+
+
+def test_setup_checks_folders_first(tmp_path, monkeypatch):
+    from tacr import study
+
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv("TACR_FIGURES", str(tmp_path / "afile"))
+    monkeypatch.setenv("TACR_CACHE", str(tmp_path / "runs"))
+    monkeypatch.setattr(study, "load_dataset", lambda *a, **k: "data")
+    with pytest.raises(FolderError, match=r"\$TACR_FIGURES"):
+        study.setup("movielens-100k", seeds=[0])
+
+
+def test_write_fault_mapped(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    err = folder_error(OSError(errno.ENOSPC, "No space left on device"), tmp_path, "TACR_CACHE", "run cache")
+    assert isinstance(err, FolderError) and "no space is left" in str(err) and "TACR_CACHE" in str(err)
+    assert "read-only" in str(folder_error(OSError(errno.EROFS, "ro"), tmp_path))
+    assert folder_error(OSError(errno.ENOENT, "gone"), tmp_path) is None
+    assert folder_error(ValueError("x"), tmp_path) is None
+    real = os.statvfs
+    monkeypatch.setattr(os, "statvfs", lambda p: _Statvfs(real(p), f_bavail=0))
+    torch_full = RuntimeError("[enforce fail at inline_container.cc:778] . PytorchStreamWriter failed writing file "
+                              "data/0: file write failed; unexpected pos 1234 vs 1000")
+    assert "no space is left" in str(folder_error(torch_full, tmp_path, "TACR_CACHE", "run cache"))

@@ -1,4 +1,4 @@
-"""The data layer (SPEC §1): histories, time features, validation and the simulator.
+"""The data layer: histories, time features, validation and the simulator.
 
 Histories are checked against a brute-force pure-Python reference, time features against
 pandas, validation against one malformed input per rule, the simulator against its own

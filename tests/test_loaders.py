@@ -220,6 +220,31 @@ def test_table_parquet_unix_and_columns(tmp_path):
     assert d.info["raw_features"].startswith("none")
 
 
+def test_table_across_dst_equals_utc(tmp_path):
+    """The example log moved to 2024-03-27 .. 04-06 (across Berlin's change of 31 March), its
+    times written in Berlin local time with their offsets (+01:00, then +02:00), loads to the
+    same rows and times as the same log written in UTC."""
+    df = pd.read_csv(FIX / "table" / "impressions.csv")
+    when = pd.to_datetime(df["time"]).dt.tz_localize("Europe/Berlin") + pd.Timedelta(days=26)
+    local, utc = df.copy(), df.copy()
+    local["time"] = when.map(lambda t: t.isoformat())
+    utc["time"] = when.dt.tz_convert("UTC").map(lambda t: t.isoformat())
+    assert local["time"].str.endswith("+01:00").any() and local["time"].str.endswith("+02:00").any()
+    assert utc["time"].str.endswith("+00:00").all()
+    local.to_csv(tmp_path / "local.csv", index=False)
+    utc.to_csv(tmp_path / "utc.csv", index=False)
+    kw = dict(TABLE_KW, time_format="auto", cache=False)
+    a = D.load("table", path=tmp_path / "local.csv", **kw)
+    b = D.load("table", path=tmp_path / "utc.csv", **kw)
+    assert "+01:00, +02:00" in a.info["time_offsets"] and "time_offsets" not in b.info
+    assert a.fingerprint() == b.fingerprint()
+    for k, s in a.splits.items():
+        np.testing.assert_array_equal(s.time, b.splits[k].time)
+        np.testing.assert_array_equal(s.user, b.splits[k].user)
+    assert a.info["valid_start_iso"] == b.info["valid_start_iso"]
+    assert sorted(all_rows(a)["time"]) == sorted(int(t.timestamp()) for t in when)
+
+
 def test_table_category_conflict(tmp_path):
     text = (FIX / "table" / "impressions.csv").read_text()
     bad = text.replace("u2,i3,2024-03-07 11:11:11,0,games", "u2,i3,2024-03-07 11:11:11,0,books")
@@ -397,3 +422,92 @@ def test_shared_cache_root_keeps_other_folders(tmp_path, monkeypatch):
     assert Path(a.info["cache_path"]).parent == tmp_path / "shared" and a.info["cache_path"] != b.info["cache_path"]
     assert Path(a.info["cache_path"]).exists()  # writing b's entry does not prune a's
     assert D.load("movielens-1m", data_dir=a_dir).info["cache"] == "hit"
+
+
+# ------------------------------------------------------------------- docs/own-data.md as written
+import re  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+GUIDE = (ROOT / "docs" / "own-data.md").read_text()
+
+
+def guide_blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", GUIDE, re.S)
+
+
+GUIDE_PYTHON = guide_blocks("python")
+GUIDE_COMMANDS = [ln for block in guide_blocks("bash") for ln in block.splitlines() if ln.strip()]
+
+
+def test_guide_has_examples():
+    assert len(GUIDE_PYTHON) >= 3 and len(GUIDE_COMMANDS) >= 6
+    assert all(c.startswith(("./run_all.sh ", "python -m ")) for c in GUIDE_COMMANDS)
+
+
+@pytest.mark.parametrize("code", GUIDE_PYTHON, ids=lambda c: c.splitlines()[-2][:50])
+def test_guide_python_runs(code, tmp_path, monkeypatch, capsys):
+    if "data/ml-100k" in code and not (ROOT / "data" / "ml-100k" / "ml-100k.inter").is_file():
+        pytest.skip("needs `python -m tacr.data.fetch movielens-100k` (the command above it in the guide)")
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv(tcache.CACHE_ENV, str(tmp_path))
+    exec(compile(code, "docs/own-data.md", "exec"), {})
+    assert capsys.readouterr().out.strip()
+
+
+@pytest.mark.parametrize("cmd", GUIDE_COMMANDS, ids=lambda c: c[:70])
+def test_guide_command_checks(cmd):
+    """Each ./run_all.sh command passes run_all.sh's own check (every parameter known and
+    well-formed); the fetch command's module parses its arguments (no network here)."""
+    if cmd.startswith("python -m "):
+        module = cmd.split()[2]
+        r = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True)
+    else:
+        checked = cmd if " --check " in cmd else cmd.replace("./run_all.sh", "./run_all.sh --check", 1)
+        r = subprocess.run(["bash", "-c", checked], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_guide_split_settings_load():
+    """The guide's data_params load the example log (both labels in every split)."""
+    path = FIX / "table" / "impressions.csv"
+    for params in ({"tz": "Europe/Berlin", "split_by": "rows", "valid_frac": 0.2},
+                   {"split": {"valid_start": "2024-03-08", "test_start": "2024-03-10", "tz": "Europe/Berlin"}},
+                   {"tz": "Europe/Berlin", "aux_cols": ["gender", "age_group"]}, {"time_format": "datetime"}):
+        d = D.load("table", path=path, cache=False, **params)
+        assert all(0 < s.n_pos < len(s) for s in d.splits.values()), params
+
+
+def test_guide_error_examples_are_real(tmp_path):
+    """The messages the guide shows are the ones given (up to its "...")."""
+    import torch
+
+    from tacr import params as P
+    from tacr.params import ParameterError
+
+    shown = [ln for block in guide_blocks("text") for ln in block.splitlines() if ln.strip()]
+    path = FIX / "table" / "impressions.csv"
+    k = np.arange(400)
+    hourly = pd.DataFrame({"user": k % 4, "item": k % 5, "time": 1709251200 + k * 3600, "label": (k % 3 == 0) * 1,
+                           "category": [f"c{j % 5 % 2}" for j in k]})
+    lines = hourly.to_csv(index=False).splitlines()
+    lines[381] = lines[381].rsplit(",", 1)[0] + ',"c_new'  # row 381 of 400, line 382
+    (tmp_path / "quote").mkdir()
+    (tmp_path / "quote" / "log.csv").write_text("\n".join(lines) + "\n")
+    excel = hourly.iloc[:40].assign(time=45352 + k[:40] / 4)  # Excel serial days from 2024-03-01
+    (tmp_path / "excel").mkdir()
+    excel.to_csv(tmp_path / "excel" / "log.csv", index=False)
+    calls = [lambda: D.load("table", path=path, user_column="user"), lambda: D.load("table", path=path, tz="Europe/Berln"),
+             lambda: P.as_seeds(1.5), lambda: P.as_device("cuda"),
+             lambda: D.load("table", path=tmp_path / "quote" / "log.csv", cache=False),
+             lambda: D.load("table", path=tmp_path / "excel" / "log.csv", cache=False)]
+    assert len(shown) == len(calls)
+    for text, call in zip(shown, calls):
+        if text.startswith("device:"):
+            if torch.backends.cuda.is_built():
+                continue  # the guide shows a CPU-only build's message
+            text = text.replace("(2.13.0+cpu)", f"({torch.__version__})")
+        with pytest.raises((ParameterError, DataError)) as exc:
+            call()
+        assert str(exc.value).startswith(text.split("...")[0].rstrip()), (text, str(exc.value))

@@ -12,9 +12,12 @@ are missing values. Example (``ml-100k.inter``)::
 
 Mapping (every field name is a parameter of :func:`load_atomic`):
 
-* user, item: ``user_id``, ``item_id`` (tokens; re-indexed 0..n-1 in raw-id order, integer
-  tokens sorted as numbers; raw ids in ``data.raw_ids``).
-* time: ``timestamp`` (unix seconds, floored to whole seconds).
+* user, item: ``user_id``, ``item_id`` (tokens, kept as written: ``01`` and ``1``, ``+101``
+  and ``101`` are distinct, and a ``.item``/``.user`` row matches an id only as written;
+  re-indexed 0..n-1 in raw-id order, canonical integer tokens sorted as numbers; raw ids in
+  ``data.raw_ids``).
+* time: ``timestamp`` (unix seconds, floored to whole seconds; read by :mod:`.times`'s rules:
+  before 1990 is an error unless ``time_format`` says how to read it).
 * label: the ``label`` field if present (0/1), else ``rating >= rating_threshold`` (default
   4): a rating below it is an observed negative. Every row is an impression at its time.
 * category: the first token of an item ``token``/``token_seq`` field, ``category_field``;
@@ -23,9 +26,9 @@ Mapping (every field name is a parameter of :func:`load_atomic`):
   ``.item`` row get the category "(none)".
 * aux: user ``token`` fields of ``.user`` (default: all but the user id), coded 0 = missing,
   1..k = sorted distinct values; users without a ``.user`` row are all 0.
-* No content features: ``items.raw`` is None (learned 50-d item-id embedding, SPEC §1).
+* No content features: ``items.raw`` is None (learned 50-d item-id embedding; :mod:`tacr.data.schema`).
 
-Split by time as the other loaders (:func:`tacr.data.readers.split_bounds`). Malformed input
+Split by time as the other loaders (one :class:`~tacr.data.split.SplitSpec`). Malformed input
 raises a :class:`DataError` through :func:`tacr.data.readers.bad` naming the file, the field
 and the count of bad rows (missing file, header field without type or of an unknown type,
 missing field, unparsable or empty values, labels outside {0, 1}).
@@ -40,9 +43,11 @@ import pyarrow as pa
 
 from . import register
 from .cache import cached
-from .readers import (RAW_FEATURES_NONE, DataError, _header, attach_ids, bad, code_column, read_csv, reindex,
-                      split_bounds, split_info)
+from .readers import (RAW_FEATURES_NONE, DataError, attach_ids, bad, code_column, header_names, ids_as_written,
+                      read_csv, reindex)
 from .schema import CTRData, Items, assemble, check_log
+from .split import SplitSpec
+from .times import to_unix_seconds
 
 ATOMIC_TYPES = ("token", "token_seq", "float", "float_seq")
 #: pyarrow type each atomic type is read as (sequences are split after reading).
@@ -65,7 +70,7 @@ def read_header(path) -> dict[str, str]:
     if path.stat().st_size == 0:
         raise bad(path.name, "(header)", 1, "empty file: the first line must be a header of name:type fields")
     out: dict[str, str] = {}
-    for raw in _header(path, "\t", "utf8"):
+    for raw in header_names(path, "\t", "utf8"):
         name, sep, typ = raw.rpartition(":")
         if not sep or not name:
             raise bad(path.name, raw, 1, f"header field {raw!r} has no type; atomic headers are name:type "
@@ -111,17 +116,16 @@ def first_token(values: pd.Series, sep: str = " ") -> pd.Series:
     return first.where(first.notna() & (first != ""), None).astype(object)
 
 
-def int_tokens(values: pd.Series) -> pd.Series:
-    """Tokens that are all integers become int64 (so raw ids sort as numbers); others stay."""
-    s = values.astype("string")
-    present = s.dropna()
-    if len(present) and present.str.fullmatch(r"[+-]?\d{1,18}").all():
-        return s.astype("Int64") if s.isna().any() else s.astype("int64")
-    return values
-
-
 def find_inter(folder: Path, name: str | None) -> tuple[Path, str]:
-    """The folder holding ``<name>.inter`` (``folder`` or its sub-folder ``<name>``) and the name."""
+    """The folder holding ``<name>.inter`` (``folder`` or its sub-folder ``<name>``) and the name;
+    ``folder`` may also be the ``.inter`` file itself."""
+    if folder.is_file():
+        if folder.suffix != ".inter":
+            raise bad(folder.name, "(file)", 0, "data_dir is a file, not a folder; give the folder holding "
+                      f"<name>.inter (or the .inter file itself; {FORMAT_URL})")
+        if name is not None and name != folder.stem:
+            raise bad(folder.name, "(file)", 0, f"data_dir is {folder.name!r} but dataset={name!r}; give one of them")
+        return folder.parent, folder.stem
     if name is not None:
         for d in (folder, folder / name):
             if (d / f"{name}.inter").is_file():
@@ -146,16 +150,17 @@ def find_inter(folder: Path, name: str | None) -> tuple[Path, str]:
 
 # ------------------------------------------------------------------------------------ loader
 @register("atomic")
-def load_atomic(data_dir=None, *, dataset: str | None = None, user_field: str = "user_id", item_field: str = "item_id",
-                time_field: str = "timestamp", label_field: str = "label", rating_field: str = "rating",
-                rating_threshold: float = 4, category_field: str | None = "auto", aux_fields="auto",
-                seq_separator: str = " ", tz: str = "UTC", valid_frac: float = 0.1, test_frac: float = 0.1,
-                split_by: str = "span", valid_start=None, test_start=None, test_end=None, L: int = 10,
-                cache: bool = True, cache_dir=None) -> CTRData:
+def load_atomic(data_dir=None, *, split: SplitSpec = SplitSpec(), dataset: str | None = None,
+                user_field: str = "user_id", item_field: str = "item_id", time_field: str = "timestamp",
+                label_field: str = "label", rating_field: str = "rating", rating_threshold: float = 4,
+                category_field: str | None = "auto", aux_fields="auto", seq_separator: str = " ",
+                time_format: str = "auto", L: int = 10, cache: bool = True, cache_dir=None) -> CTRData:
     """Load a dataset in RecBole's atomic format; see the module docstring for the mapping.
 
     Args:
-        data_dir: the folder holding ``<name>.inter`` (or its sub-folder ``<name>``).
+        data_dir: the folder holding ``<name>.inter`` (or its sub-folder ``<name>``), or the
+            ``.inter`` file itself.
+        split: the split and time zone (:class:`~tacr.data.split.SplitSpec`).
         dataset: the dataset's file stem, ``<dataset>.inter`` (default: the one ``.inter`` file
             in ``data_dir``); also its name in tables and caches.
         user_field, item_field, time_field: field names in ``.inter`` (and of the ids in
@@ -168,21 +173,20 @@ def load_atomic(data_dir=None, *, dataset: str | None = None, user_field: str = 
             user field itself may be listed: the user id is then coded as an aux field (1 + user
             index), an opt-in per-user term (see :mod:`tacr.data.movielens`' ``user_id_aux``).
         seq_separator: the token separator of ``token_seq`` fields (RecBole's default: space).
-        tz, valid_frac, test_frac, split_by, valid_start, test_start, test_end: the split and
-            the time features' zone, see :func:`tacr.data.readers.split_bounds`.
+        time_format: how the time field reads (:mod:`tacr.data.times`): "auto", "unix",
+            "unix_ms" or "excel".
         L: history length. cache, cache_dir: see :mod:`tacr.data.cache`.
     """
     if data_dir is None:
         raise DataError("atomic: give data_dir= (a folder holding <name>.inter, optionally <name>.item, <name>.user)")
     folder, name = find_inter(Path(data_dir).expanduser(), dataset)
     files = {ext: folder / f"{name}.{ext}" for ext in ("inter", "item", "user") if (folder / f"{name}.{ext}").is_file()}
-    params = dict(name=name, user_field=user_field, item_field=item_field, time_field=time_field,
-                  label_field=label_field, rating_field=rating_field, rating_threshold=rating_threshold,
-                  category_field=category_field,
-                  aux_fields=aux_fields if isinstance(aux_fields, str) else list(aux_fields or ()),
-                  seq_separator=seq_separator, tz=tz, valid_frac=valid_frac, test_frac=test_frac, split_by=split_by,
-                  valid_start=valid_start, test_start=test_start, test_end=test_end, L=L)
-    return cached(f"atomic-{name}", params, list(files.values()), lambda: _build(files, **params),
+    options = dict(name=name, user_field=user_field, item_field=item_field, time_field=time_field,
+                   label_field=label_field, rating_field=rating_field, rating_threshold=float(rating_threshold),
+                   category_field=category_field,
+                   aux_fields=aux_fields if isinstance(aux_fields, str) else list(aux_fields or ()),
+                   seq_separator=seq_separator, time_format=time_format, L=L)
+    return cached(f"atomic-{name}", options, split, list(files.values()), lambda: _build(files, split, **options),
                   data_dir=folder, enabled=cache, cache_dir=cache_dir)
 
 
@@ -208,9 +212,8 @@ def click_labels(inter: pd.DataFrame, src: str, label_field: str | None, rating_
     return (v >= threshold).astype(np.int8), f"{rating_field} >= {threshold:g}"
 
 
-def _build(files: dict[str, Path], *, name, user_field, item_field, time_field, label_field, rating_field,
-           rating_threshold, category_field, aux_fields, seq_separator, tz, valid_frac, test_frac, split_by,
-           valid_start, test_start, test_end, L) -> CTRData:
+def _build(files: dict[str, Path], split: SplitSpec, *, name, user_field, item_field, time_field, label_field,
+           rating_field, rating_threshold, category_field, aux_fields, seq_separator, time_format, L) -> CTRData:
     inter_path = files["inter"]
     src = inter_path.name
     header = read_header(inter_path)
@@ -226,37 +229,31 @@ def _build(files: dict[str, Path], *, name, user_field, item_field, time_field, 
     if len(inter) == 0:
         raise bad(src, user_field, 0, "no rows")
     label, label_rule = click_labels(inter, src, label_from, rating_field, rating_threshold)
-    t = unix_seconds(inter[time_field], src, time_field)
-    user, user_ids = reindex(int_tokens(inter[user_field]))
-    item, item_ids = reindex(int_tokens(inter[item_field]))
+    info: dict = {}
+    t = to_unix_seconds(inter[time_field], time_format, split.tz, src, time_field, info)
+    user, user_ids = reindex(ids_as_written(inter[user_field]))
+    item, item_ids = reindex(ids_as_written(inter[item_field]))
     log = pd.DataFrame({"user": user, "item": item, "time": t, "label": label})
     check_log(log, src)
-    info: dict = {"source": "recbole-atomic", "source_files": [p.name for p in files.values()],
-                  "label_rule": label_rule, "n_rows": int(len(log)), "n_users": int(len(user_ids)),
-                  "n_items": int(len(item_ids)), "n_clicks": int(label.sum()), "raw_features": RAW_FEATURES_NONE}
+    info |= {"source": "recbole-atomic", "source_files": [p.name for p in files.values()],
+             "label_rule": label_rule, "n_rows": int(len(log)), "n_users": int(len(user_ids)),
+             "n_items": int(len(item_ids)), "n_clicks": int(label.sum()), "raw_features": RAW_FEATURES_NONE}
 
     category, cat_ids = _categories(files.get("item"), item_field, item_ids, category_field, seq_separator, info)
     user_aux, aux_sizes, aux_names = _aux(files.get("user"), user_field, user_ids, aux_fields, info)
 
-    bounds = split_bounds(t, tz=tz, valid_frac=valid_frac, test_frac=test_frac, split_by=split_by,
-                          valid_start=valid_start, test_start=test_start, test_end=test_end)
-    info |= split_info(bounds, tz)
-    data = assemble(name, log, Items(category=category, raw=None), user_aux, aux_sizes, L=L, tz=tz,
-                    aux_names=aux_names, info=info, source=src, **bounds)
+    bounds = split.bounds(t)
+    info |= split.info(bounds)
+    data = assemble(name, log, Items(category=category, raw=None), user_aux, aux_sizes, L=L, tz=split.tz,
+                    aux_names=aux_names, info=info, source=src, columns={"time": time_field}, **bounds)
     return attach_ids(data, user=user_ids, item=item_ids, category=cat_ids)
 
 
-def _ids_like(raw: pd.Series, ids: np.ndarray) -> pd.Series:
-    """``raw`` tokens in the dtype of ``ids`` (integers when the interaction ids are)."""
-    if np.issubdtype(np.asarray(ids).dtype, np.integer):
-        conv = int_tokens(raw)
-        return conv if pd.api.types.is_integer_dtype(conv) else raw
-    return raw
-
-
 def _lookup(ids: np.ndarray, keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Position in ``ids`` of each key (-1 = not there)."""
-    pos = pd.Index(ids).get_indexer(pd.Index(keys))
+    """Position in ``ids`` of each key, matched as written (-1 = not there): ``0101`` in an
+    ``.item`` file is not item ``101``."""
+    written = pd.Index([str(v) for v in ids])
+    pos = written.get_indexer(pd.Index(keys.astype("string").fillna("\0missing")))
     return pos, pos >= 0
 
 
@@ -277,10 +274,10 @@ def _categories(path, item_field, item_ids, category_field, sep, info) -> tuple[
         return np.zeros(n, dtype=np.int64), np.array(["all"], dtype=object)
     df = read_atomic(path, {item_field: None, field: pa.string()}, required=[item_field],
                      allowed_types={field: ("token", "token_seq")})
-    df = df.drop_duplicates(item_field, keep="first")
     info["n_item_rows_duplicated"] = int(len(df) - df[item_field].nunique()) if len(df) else 0
+    df = df.drop_duplicates(item_field, keep="first")
     first = first_token(df[field], sep)
-    pos, found = _lookup(item_ids, _ids_like(df[item_field], item_ids))
+    pos, found = _lookup(item_ids, df[item_field])
     cat = np.full(n, None, dtype=object)
     cat[pos[found]] = first.to_numpy()[found]
     missing = pd.isna(cat)
@@ -309,7 +306,7 @@ def _aux(path, user_field, user_ids, aux_fields, info) -> tuple[np.ndarray, list
                          allowed_types={f: ("token",) for f in from_file})
         info["n_user_rows_duplicated"] = int(len(df) - df[user_field].nunique()) if len(df) else 0
         df = df.drop_duplicates(user_field, keep="first")
-        pos, found = _lookup(user_ids, _ids_like(df[user_field], user_ids))
+        pos, found = _lookup(user_ids, df[user_field])
         info["n_users_without_profile"] = int(n - found.sum())
     user_aux = np.zeros((n, len(names)), dtype=np.int64)
     sizes = []
@@ -319,7 +316,7 @@ def _aux(path, user_field, user_ids, aux_fields, info) -> tuple[np.ndarray, list
             sizes.append(n + 1)
             info[f"aux_{f}"] = "user id coded as an aux field: 1 + user index"
             continue
-        values = int_tokens(df[f].where(df[f].astype("string").str.strip() != "", None))
+        values = ids_as_written(df[f].where(df[f].astype("string").str.strip() != "", None))
         codes, vocab = code_column(values)
         user_aux[pos[found], j] = codes[found]
         sizes.append(len(vocab) + 1)

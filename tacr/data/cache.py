@@ -4,12 +4,16 @@
 parquet in a folder keyed by
 
 * the format version (:data:`FORMAT_VERSION`; bump it when this layout or a loader's output
-  changes),
-* the loader's name and parameters (JSON, sorted keys),
-* each raw file's absolute path, size and modification time (ns),
+  changes: every older entry then misses once and is rebuilt),
+* the loader's name and its whole validated options (JSON, sorted keys) and its
+  :class:`~tacr.data.split.SplitSpec`,
+* each raw file's absolute path, size, modification time (ns) and a content hash (of the
+  whole file up to :data:`HASH_WHOLE` bytes, else of :data:`HASH_BLOCKS` blocks spread over it),
 
-so a changed raw file or parameter misses and rebuilds; the stale entries of the same loader,
-parameters and file paths are then removed (moving the data folder also rebuilds). Layout of ``<root>/<name>-<params hash>-<files hash>/``::
+so a changed raw file or option misses and rebuilds, also a file rewritten with its size and
+modification time kept; the stale entries of the same loader, options and file paths are then
+removed (moving the data folder also rebuilds). Layout of
+``<root>/<name>-<options hash>-<files hash>/``::
 
     meta.json                       format version, key inputs, tz, aux names/sizes, info, sizes
     train.parquet valid.parquet test.parquet
@@ -43,7 +47,10 @@ import pyarrow.parquet as pq
 
 from .schema import CTRData, Items, Split
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Files up to this size are hashed whole; larger ones by HASH_BLOCKS blocks of HASH_BLOCK bytes.
+HASH_WHOLE = 32 << 20
+HASH_BLOCKS, HASH_BLOCK = 256, 16 << 10
 CACHE_ENV = "TACR_CACHE_DIR"
 CACHE_SUBDIR = ".tacr_cache"
 #: Counters for tests and diagnostics: entries read, built (missed) and written.
@@ -73,22 +80,38 @@ def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(_jsonable(obj), sort_keys=True).encode()).hexdigest()[:12]
 
 
+def content_hash(path: Path, size: int) -> str:
+    """A hash of the file's bytes: all of them up to :data:`HASH_WHOLE`, else evenly spread
+    blocks (the first and the last included) and the size."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        if size <= HASH_WHOLE:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        else:
+            for k in range(HASH_BLOCKS):
+                fh.seek((size - HASH_BLOCK) * k // (HASH_BLOCKS - 1))
+                h.update(fh.read(HASH_BLOCK))
+    return h.hexdigest()
+
+
 def file_stamp(files) -> list:
-    """[absolute path, size, mtime_ns] of each raw file: the part of the key that a changed
-    file changes."""
+    """[absolute path, size, mtime_ns, content hash] of each raw file: the part of the key that
+    a changed file changes."""
     out = []
     for f in files:
         p = Path(f).resolve()
         st = p.stat()
-        out.append([str(p), st.st_size, st.st_mtime_ns])
+        out.append([str(p), st.st_size, st.st_mtime_ns, content_hash(p, st.st_size)])
     return out
 
 
-def entry_name(name: str, params: dict, files) -> str:
-    """``<name>-<hash of version, parameters, file paths>-<hash of file sizes and mtimes>``: entries
-    that differ only in the last part are older builds of the same files (pruned)."""
+def entry_name(name: str, options: dict, files, split=None) -> str:
+    """``<name>-<hash of version, options, split, file paths>-<hash of the files' stamps>``:
+    entries that differ only in the last part are older builds of the same files (pruned)."""
     stamp = file_stamp(files)
-    pkey = _digest({"v": FORMAT_VERSION, "name": name, "params": params, "paths": [p for p, _, _ in stamp]})
+    pkey = _digest({"v": FORMAT_VERSION, "name": name, "options": options,
+                    "split": None if split is None else split.key(), "paths": [s[0] for s in stamp]})
     fkey = _digest(stamp)
     return f"{_safe(name)}-{pkey}-{fkey}"
 
@@ -112,9 +135,10 @@ def cache_roots(data_dir, cache_dir=None) -> list[Path]:
 
 
 # ------------------------------------------------------------------------------ entry point
-def cached(name: str, params: dict, files, build, *, data_dir=None, enabled: bool = True,
+def cached(name: str, options: dict, split, files, build, *, data_dir=None, enabled: bool = True,
            cache_dir=None) -> CTRData:
-    """Return the cached dataset for (name, params, files) or ``build()`` it and store it.
+    """Return the cached dataset for (name, options, split, files) or ``build()`` it and store it.
+    ``split`` is the loader's :class:`~tacr.data.split.SplitSpec` (None for a loader without one).
 
     ``enabled=False`` bypasses the cache (no read, no write). ``data.info["cache"]`` says
     "hit", "written", "unwritable" or "off"; ``data.info["cache_path"]`` where it lies.
@@ -123,7 +147,7 @@ def cached(name: str, params: dict, files, build, *, data_dir=None, enabled: boo
         data = build()
         data.info["cache"] = "off"
         return data
-    entry = entry_name(name, params, files)
+    entry = entry_name(name, options, files, split)
     roots = cache_roots(data_dir, cache_dir)
     for root in roots:
         folder = root / entry
@@ -140,7 +164,8 @@ def cached(name: str, params: dict, files, build, *, data_dir=None, enabled: boo
             return data
     STATS["misses"] += 1
     data = build()
-    meta = {"name": name, "params": params, "files": file_stamp(files)}
+    meta = {"name": name, "options": options, "split": None if split is None else split.key(),
+            "files": file_stamp(files)}
     for root in roots:
         try:
             folder = save_entry(data, root, entry, meta)

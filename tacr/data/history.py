@@ -1,9 +1,9 @@
-"""Histories and time features of a sample (SPEC §1).
+"""Histories and time features of a sample (the canonical format: :mod:`tacr.data.schema`).
 
 * :func:`build_histories` — each impression's latest ``L`` clicks **strictly before** its
   time, oldest first, padded at the end; vectorised with one sort and one ``searchsorted``.
 * :func:`time_features` — month of year, day of week, day of month and hour of day of a unix
-  time in a given time zone (SPEC §1 Decision). The same integer arithmetic runs on numpy
+  time in a given time zone. The same integer arithmetic runs on numpy
   arrays and on torch tensors, so the model computes the features on the device.
 """
 from __future__ import annotations

@@ -16,7 +16,7 @@ the genre list's order. Aux = gender, age bucket (1M's groups <18, 18-24, 25-34,
 50-55, 56+; 100K's ages are bucketed the same way), occupation; code 0 = unknown. Users and
 movies are the rated ones, re-indexed 0..n-1 in raw-id order (``data.raw_ids``: user, item,
 category, title). No content features: ``items.raw`` is None (learned 50-d movie-id
-embedding, SPEC §1). Many ratings share a second; a history holds strictly earlier clicks only.
+embedding; :mod:`tacr.data.schema`). Many ratings share a second; a history holds strictly earlier clicks only.
 Opt-in ``user_id_aux=True`` adds the user id as a fourth user field (code 1 + user index; the
 paper's aux are attributes only). On the ML-100K split (84 % of test rows from users absent
 from training) it is worth +0.02 test AUC to tacr's DIN, chosen on validation
@@ -24,7 +24,8 @@ from training) it is worth +0.02 test AUC to tacr's DIN, chosen on validation
 user's rating propensity, so the item embeddings are learned net of who rated the item; an
 unseen user keeps the small initial row of its code.
 Split by time: the last ``test_frac`` of the time span is test, the ``valid_frac`` before it
-validation (or fractions of the rows, ``split_by="rows"``, or explicit bounds).
+validation (or fractions of the rows, ``split_by="rows"``, or explicit bounds: one
+:class:`~tacr.data.split.SplitSpec`, :data:`SPLIT` by default).
 
 MovieLens 100K also reads RecBole's atomic copy of it (``ml-100k.inter``, ``.item``, ``.user``:
 the same 100,000 ratings, users and genres; :mod:`tacr.data.atomic`), which
@@ -44,9 +45,10 @@ import pyarrow as pa
 
 from . import register
 from .cache import cached
-from .schema import CTRData, Items, assemble, check_log
 from .readers import (RAW_FEATURES_NONE, DataError, attach_ids, bad, code_column, column_numpy, lookup_sorted, read_csv,
-                    reindex, require_files, resolve_data_dir, split_bounds, split_info)
+                      reindex, require_files, resolve_data_dir)
+from .schema import CTRData, Items, assemble, check_log
+from .split import SplitSpec
 
 GENRES = ("Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
           "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War",
@@ -81,54 +83,49 @@ def age_bucket(age: np.ndarray) -> np.ndarray:
     return np.where(age >= 0, 1 + np.searchsorted(AGE_EDGES, age, side="right"), 0)
 
 
-def _common_params(rating_threshold, threshold, L, valid_frac, test_frac, split_by, valid_start, test_start, test_end, tz,
-                   user_id_aux=False):
-    params = dict(rating_threshold=rating_threshold if threshold is None else threshold, L=L, valid_frac=valid_frac, test_frac=test_frac, split_by=split_by,
-                  valid_start=valid_start, test_start=test_start, test_end=test_end, tz=tz)
-    if user_id_aux:  # only when set, so the cache keys of the default loads stay as they were
-        params["user_id_aux"] = True
-    return params
+#: MovieLens's default split: the last 10 % of the time span test, the 10 % before it validation.
+SPLIT = SplitSpec(tz=TZ)
+
+
+def _options(rating_threshold, threshold, L, user_id_aux) -> dict:
+    return dict(rating_threshold=float(rating_threshold if threshold is None else threshold), L=L, user_id_aux=user_id_aux)
 
 
 @register("movielens-1m")
-def load_movielens_1m(data_dir=None, *, rating_threshold: float = 4, L: int = 10, valid_frac: float = 0.1,
-                      test_frac: float = 0.1, split_by: str = "span", valid_start=None, test_start=None,
-                      test_end=None, tz: str = TZ, cache: bool = True, cache_dir=None, threshold=None,
+def load_movielens_1m(data_dir=None, *, split: SplitSpec = SPLIT, rating_threshold: float = 4, L: int = 10,
+                      cache: bool = True, cache_dir=None, threshold: float | None = None,
                       user_id_aux: bool = False) -> CTRData:
     """MovieLens 1M. ``data_dir`` holds ratings.dat, users.dat, movies.dat (or its sub-folder
-    ``ml-1m``; default ``$TACR_DATA_DIR/ml-1m``). ``rating_threshold`` (alias ``threshold``): the
-    lowest rating that counts as a click. Split parameters: :func:`tacr.data.table.split_bounds`. ``cache``, ``cache_dir``:
-    :mod:`tacr.data.cache`. ``user_id_aux``: also code the user id as a fourth user field
-    ("user_id", code 1 + user index), so the model learns a per-user term through its aux
-    embedding; an opt-in departure (the paper's aux are user attributes only), see the module
-    docstring."""
+    ``ml-1m``; default ``$TACR_DATA_DIR/ml-1m``). ``split``: :class:`~tacr.data.split.SplitSpec`
+    (default :data:`SPLIT`). ``rating_threshold`` (alias ``threshold``): the lowest rating that
+    counts as a click. ``cache``, ``cache_dir``: :mod:`tacr.data.cache`. ``user_id_aux``: also code
+    the user id as a fourth user field ("user_id", code 1 + user index), so the model learns a
+    per-user term through its aux embedding; an opt-in departure (the paper's aux are user
+    attributes only), see the module docstring."""
     folder, files = require_files(resolve_data_dir(data_dir, "ml-1m"), FILES_1M, "movielens-1m", URL_1M,
                                   subfolders=("ml-1m",))
-    params = _common_params(rating_threshold, threshold, L, valid_frac, test_frac, split_by, valid_start, test_start, test_end, tz,
-                            user_id_aux)
-    return cached("movielens-1m", params, list(files.values()), lambda: _build_1m(files, **params),
+    options = _options(rating_threshold, threshold, L, user_id_aux)
+    return cached("movielens-1m", options, split, list(files.values()), lambda: _build_1m(files, split, **options),
                   data_dir=folder, enabled=cache, cache_dir=cache_dir)
 
 
 @register("movielens-100k")
-def load_movielens_100k(data_dir=None, *, rating_threshold: float = 4, L: int = 10, valid_frac: float = 0.1,
-                        test_frac: float = 0.1, split_by: str = "span", valid_start=None, test_start=None,
-                        test_end=None, tz: str = TZ, cache: bool = True, cache_dir=None, threshold=None,
+def load_movielens_100k(data_dir=None, *, split: SplitSpec = SPLIT, rating_threshold: float = 4, L: int = 10,
+                        cache: bool = True, cache_dir=None, threshold: float | None = None,
                         fetch: bool | None = None, user_id_aux: bool = False) -> CTRData:
     """MovieLens 100K. ``data_dir`` holds GroupLens's u.data, u.user, u.item or RecBole's atomic
     ml-100k.inter, ml-100k.user, ml-100k.item (or its sub-folder ``ml-100k``; default
-    ``$TACR_DATA_DIR/ml-100k``, else ``./data/ml-100k``). Parameters as :func:`load_movielens_1m`.
+    ``$TACR_DATA_DIR/ml-100k``, else ``./data/ml-100k``). Options as :func:`load_movielens_1m`.
 
     ``fetch``: when neither layout is there, download the atomic files with
     :func:`tacr.data.fetch.fetch` first. None (default): only into the default folder
     (``data_dir`` None) and unless ``$TACR_NO_FETCH`` is set; True: into any folder; False: never.
     """
     folder, files, layout = _find_100k(data_dir, fetch)
-    params = _common_params(rating_threshold, threshold, L, valid_frac, test_frac, split_by, valid_start, test_start, test_end, tz,
-                            user_id_aux)
-    build = (lambda: _build_100k(files, **params)) if layout == "grouplens" else (lambda: _build_100k_atomic(files, **params))
-    return cached("movielens-100k", params, list(files.values()), build, data_dir=folder, enabled=cache,
-                  cache_dir=cache_dir)
+    options = _options(rating_threshold, threshold, L, user_id_aux)
+    build = _build_100k if layout == "grouplens" else _build_100k_atomic
+    return cached("movielens-100k", options, split, list(files.values()), lambda: build(files, split, **options),
+                  data_dir=folder, enabled=cache, cache_dir=cache_dir)
 
 
 def _fetch_allowed(data_dir, fetch: bool | None) -> bool:
@@ -210,7 +207,7 @@ def read_movies_100k(path) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------- common
-def _build_1m(files, **params) -> CTRData:
+def _build_1m(files, split: SplitSpec, **options) -> CTRData:
     ratings = read_ratings_1m(files["ratings.dat"])
     users = read_users_1m(files["users.dat"])
     movies = read_movies_1m(files["movies.dat"])
@@ -220,22 +217,23 @@ def _build_1m(files, **params) -> CTRData:
     users["occupation_code"] = np.where((occ >= 0) & (occ < len(ML1M_OCCUPATIONS)), occ + 1, 0)
     sizes = (3, len(AGE_BUCKETS) + 1, len(ML1M_OCCUPATIONS) + 1)
     occ_names = ML1M_OCCUPATIONS
-    return _build("movielens-1m", files, ratings, users, movies, GENRES, sizes, occ_names, **params)
+    return _build("movielens-1m", files, split, ratings, users, movies, GENRES, sizes, occ_names, **options)
 
 
-def _build_100k(files, **params) -> CTRData:
-    return _code_100k(files, read_ratings_100k(files["u.data"]), read_users_100k(files["u.user"]),
-                      read_movies_100k(files["u.item"]), "grouplens", **params)
+def _build_100k(files, split: SplitSpec, **options) -> CTRData:
+    return _code_100k(files, split, read_ratings_100k(files["u.data"]), read_users_100k(files["u.user"]),
+                      read_movies_100k(files["u.item"]), "grouplens", **options)
 
 
-def _code_100k(files, ratings, users, movies, layout: str, **params) -> CTRData:
+def _code_100k(files, split: SplitSpec, ratings, users, movies, layout: str, **options) -> CTRData:
     """ML-100K's user fields coded (gender, age bucket, occupation), whichever layout was read."""
     users["gender_code"] = code_column(users["gender"], ["M", "F"])[0]
     users["age_code"] = age_bucket(users["age"].fillna(-1).to_numpy())
     codes, occ_vocab = code_column(users["occupation"])
     users["occupation_code"] = codes
     sizes = (3, len(AGE_BUCKETS) + 1, len(occ_vocab) + 1)
-    data = _build("movielens-100k", files, ratings, users, movies, GENRES_100K, sizes, tuple(occ_vocab), **params)
+    data = _build("movielens-100k", files, split, ratings, users, movies, GENRES_100K, sizes, tuple(occ_vocab),
+                  **options)
     data.info["raw_layout"] = layout
     return data
 
@@ -283,14 +281,15 @@ def read_movies_100k_atomic(path) -> pd.DataFrame:
     return pd.DataFrame({"movie": df["item_id"].to_numpy(), "title": title.to_numpy(), "genre": genre.to_numpy()})
 
 
-def _build_100k_atomic(files, **params) -> CTRData:
+def _build_100k_atomic(files, split: SplitSpec, **options) -> CTRData:
     """ML-100K from RecBole's atomic files, through the same coding as :func:`_build_100k`."""
-    return _code_100k(files, read_ratings_100k_atomic(files["ml-100k.inter"]), read_users_100k_atomic(files["ml-100k.user"]),
-                      read_movies_100k_atomic(files["ml-100k.item"]), "recbole-atomic", **params)
+    return _code_100k(files, split, read_ratings_100k_atomic(files["ml-100k.inter"]),
+                      read_users_100k_atomic(files["ml-100k.user"]), read_movies_100k_atomic(files["ml-100k.item"]),
+                      "recbole-atomic", **options)
 
 
-def _build(name, files, ratings, users, movies, genre_order, aux_sizes, occ_names, *, rating_threshold, L, valid_frac,
-           test_frac, split_by, valid_start, test_start, test_end, tz, user_id_aux=False) -> CTRData:
+def _build(name, files, split: SplitSpec, ratings, users, movies, genre_order, aux_sizes, occ_names, *, rating_threshold,
+           L, user_id_aux) -> CTRData:
     rfile = next(iter(files.values())).name
     mfile = list(files.values())[2].name
     if (nb := int(((ratings["rating"] < 0) | (ratings["rating"] > 5)).sum())):
@@ -321,8 +320,7 @@ def _build(name, files, ratings, users, movies, genre_order, aux_sizes, occ_name
     t = ratings["time"].to_numpy()
     log = pd.DataFrame({"user": user, "item": item, "time": t, "label": label})
     check_log(log, rfile)
-    bounds = split_bounds(t, tz=tz, valid_frac=valid_frac, test_frac=test_frac, split_by=split_by,
-                          valid_start=valid_start, test_start=test_start, test_end=test_end)
+    bounds = split.bounds(t)
     _, tie_counts = np.unique(np.stack([user, t]), axis=1, return_counts=True)
     info = {
         "source": name, "rating_threshold": rating_threshold, "n_rows": int(len(log)), "n_users": int(len(user_ids)),
@@ -333,12 +331,12 @@ def _build(name, files, ratings, users, movies, genre_order, aux_sizes, occ_name
         "raw_features": RAW_FEATURES_NONE,
         "aux_vocab_gender": ["M", "F"], "aux_vocab_age": list(AGE_BUCKETS), "aux_vocab_occupation": list(occ_names),
         "categories": used,
-    } | split_info(bounds, tz)
+    } | split.info(bounds)
     aux_names = AUX_NAMES
     if user_id_aux:
         user_aux = np.concatenate([user_aux, 1 + np.arange(len(user_ids), dtype=np.int64)[:, None]], axis=1)
         aux_sizes, aux_names = tuple(aux_sizes) + (len(user_ids) + 1,), AUX_NAMES + ("user_id",)
         info["aux_user_id"] = "user id coded as an aux field: 1 + user index (user_id_aux=True)"
-    data = assemble(name, log, Items(category=category, raw=None), user_aux, aux_sizes, L=L, tz=tz,
+    data = assemble(name, log, Items(category=category, raw=None), user_aux, aux_sizes, L=L, tz=split.tz,
                     aux_names=aux_names, info=info, source=rfile, **bounds)
     return attach_ids(data, user=user_ids, item=item_ids, category=np.array(used, dtype=object), title=titles)

@@ -5,22 +5,25 @@
 * :func:`read_csv` — pyarrow CSV reading with explicit types; every malformed input becomes a
   :class:`DataError` naming the file, the column and the count of bad rows (wrong number of
   fields, non-numeric or empty values, a repeated header name, text not in the file's
-  encoding), never a bare parser exception. Compressed files (gzip, bz2, zstd) are read by
-  their content, whatever their name; a UTF-16 file is recognised by its byte-order mark.
+  encoding, a quote left open), never a bare parser exception and never a silent loss of
+  rows: with quoting on, the rows read are checked against a plain count of the file's lines.
+  Compressed files (gzip, bz2, zstd) are read by their content, whatever their name; a UTF-16
+  file is recognised by its byte-order mark.
+* :func:`header_names` — a file's header (quoted names may hold the delimiter).
 * :func:`read_parquet` — parquet reading whose errors (a damaged file, a missing, repeated or
   nested column) are :class:`DataError` too.
-* :func:`check_unix_seconds`, :func:`check_splits` — times outside unix seconds (say, in
-  milliseconds) and splits that come out empty, or without positives or negatives, as errors
-  that name the file and the column and say why.
 * :func:`require_files` — a missing or incomplete data folder lists every expected file and
   the official download page.
-* :func:`split_bounds`, :func:`to_unix` — time splits from fractions of the time span, row
-  quantiles or explicit dates in the data's time zone.
-* :func:`code_column`, :func:`reindex` — categorical codes (0 = unknown) and 0..n-1 ids.
+* :func:`ids_as_written`, :func:`code_column`, :func:`reindex` — ids kept as written (text
+  becomes integers only when nothing is lost), categorical codes (0 = unknown), 0..n-1 ids.
+
+Time columns are read by :mod:`.times`, the split by :mod:`.split`. An error never quotes a
+file that is not the delimited file asked for (a wrong path shows what is wrong, not its content).
 """
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import os
 import re
@@ -38,7 +41,7 @@ class DataError(ValueError):
 
 
 DATA_ENV = "TACR_DATA_DIR"
-RAW_FEATURES_NONE = "none: the model learns a 50-d item-id embedding in the raw-feature slot (SPEC §1)"
+RAW_FEATURES_NONE = "none: the model learns a 50-d item-id embedding in the raw-feature slot"
 
 
 # ------------------------------------------------------------------------------- errors, files
@@ -129,9 +132,10 @@ def _wide(encoding: str) -> bool:
     return codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
 
 
-def _header(path: Path, delimiter: str, encoding: str) -> list[str]:
-    """The first line of a (possibly compressed) delimited file, split into names. A header
-    that is not text in ``encoding`` is a DataError naming the field with the bad byte."""
+def header_names(path, delimiter: str, encoding: str, quoting: bool = False) -> list[str]:
+    """The first line of a (possibly compressed) delimited file, split into names (with
+    ``quoting``, a quoted name may hold the delimiter: ``"cat, level 3"`` is one name). A
+    header that is not text in ``encoding`` is a DataError naming the field with the bad byte."""
     path = Path(path)
     head = _head_bytes(path)
     if _wide(encoding):  # no byte-wise line split for UTF-16/32
@@ -149,7 +153,24 @@ def _header(path: Path, delimiter: str, encoding: str) -> list[str]:
     text = text.rstrip("\r\n")
     if text.startswith("\ufeff"):
         text = text[1:]
+    if quoting and len(delimiter) == 1:
+        fields = next(csv.reader([text], delimiter=delimiter, quotechar='"', strict=False), [])
+        return [c.strip() for c in fields]
     return [c.strip().strip('"').strip() for c in text.split(delimiter)]
+
+
+def missing_columns(src: str, missing: list[str], header: list[str], delimiter: str) -> DataError:
+    """The error of columns not in a header. A first line without the delimiter is not a
+    header of a delimited file: the error then says so without quoting the line."""
+    also = f" (also missing: {missing[1:]})" if len(missing) > 1 else ""
+    if len(header) == 1:
+        name = {",": "comma", ";": "semicolon", "|": "pipe", "\t": "tab"}.get(delimiter, repr(delimiter))
+        return DataError(f"{src}: column {missing[0]!r}: missing{also}: the first line holds no {name} "
+                         f"({delimiter!r}), so this is not a {name}-separated file with a header; is it the "
+                         "right file? (another separator: give delimiter=)")
+    shown = [h if len(h) <= 40 else h[:37] + "..." for h in header[:30]]
+    more = f" and {len(header) - 30} more" if len(header) > 30 else ""
+    return DataError(f"{src}: column {missing[0]!r}: missing{also}; the header has {shown}{more}")
 
 
 def _encoding_error(src: str, line: bytes, delimiter: str, encoding: str, exc) -> DataError:
@@ -189,11 +210,13 @@ def read_csv(path, types: dict[str, "pa.DataType | None"], *, names: list[str] |
         null_values: the texts read as missing (e.g. ``("", "NULL")`` for Taobao's brands).
         required: columns that may not be empty (default: all of ``types``).
         quoting: honour double quotes (generic CSV); off for the raw dataset formats, whose
-            titles may contain a bare ``"``.
+            titles may contain a bare ``"``. With quoting, the rows read are checked against
+            the file's non-empty lines (:func:`check_line_count`).
 
     Raises :class:`DataError` naming the file, the column and the count of bad rows for a
-    missing column, rows with the wrong number of fields, values that do not parse as the
-    column's type and empty required values.
+    missing column, rows with the wrong number of fields (a last line cut off is named so),
+    values that do not parse as the column's type, empty required values and a quoted value
+    that swallows line breaks.
     """
     path = Path(path)
     src = path.name
@@ -201,16 +224,16 @@ def read_csv(path, types: dict[str, "pa.DataType | None"], *, names: list[str] |
     compression = compression_of(path)
     encoding = resolve_encoding(path, encoding)
     if names is None:
-        header = _header(path, delimiter, encoding)
+        header = header_names(path, delimiter, encoding, quoting)
         skip = 1
     else:
         header, skip = list(names), 0
     missing = [c for c in types if c not in header]
     if missing:
-        also = f" (also missing: {missing[1:]})" if len(missing) > 1 else ""
-        raise DataError(f"{src}: column {missing[0]!r}: missing{also}; the header has {header}")
+        raise missing_columns(src, missing, header, delimiter)
     _check_repeated(src, header, types)
 
+    raw = None
     if len(delimiter) > 1:  # rewritten in memory to a one-character separator
         with _stream(path, compression) as fh:
             raw = fh.read().replace(delimiter.encode(encoding), b"\x1f")
@@ -220,6 +243,7 @@ def read_csv(path, types: dict[str, "pa.DataType | None"], *, names: list[str] |
         open_source = lambda: _stream(path, compression)  # noqa: E731
     else:
         open_source = lambda: path  # noqa: E731
+    open_bytes = (lambda: io.BytesIO(raw)) if raw is not None else (lambda: _stream(path, compression))  # noqa: E731
 
     bad_rows: list = []
 
@@ -285,7 +309,9 @@ def read_csv(path, types: dict[str, "pa.DataType | None"], *, names: list[str] |
             if _is_utf8_error(exc):
                 raise _not_text(exc) from exc
             raise DataError(f"{src}: cannot parse: {exc}") from exc
-        _raise_bad_rows(src, header, bad_rows)
+        if quoting:
+            check_line_count(src, open_bytes, encoding, delimiter, header, text.num_rows + len(bad_rows) + skip)
+        _raise_bad_rows(src, header, bad_rows, open_bytes, encoding)
         for col, typ in types.items():
             if typ is None or pa.types.is_string(typ) or pa.types.is_large_string(typ):
                 continue
@@ -295,7 +321,9 @@ def read_csv(path, types: dict[str, "pa.DataType | None"], *, names: list[str] |
                 raise bad(src, col, n, f"not a valid {typ} value (e.g. {first!r})")
         raise DataError(f"{src}: cannot parse: {conversion_error}") from conversion_error
 
-    _raise_bad_rows(src, header, bad_rows)
+    if quoting:
+        check_line_count(src, open_bytes, encoding, delimiter, header, table.num_rows + len(bad_rows) + skip)
+    _raise_bad_rows(src, header, bad_rows, open_bytes, encoding)
     for col in required:
         n = table.column(col).null_count
         if n:
@@ -307,7 +335,7 @@ def _is_utf8_error(exc) -> bool:
     return "utf8" in str(exc).lower().replace("-", "")
 
 
-def _raise_bad_rows(src: str, header: list[str], rows: list) -> None:
+def _raise_bad_rows(src: str, header: list[str], rows: list, open_bytes=None, encoding: str = "utf8") -> None:
     if not rows:
         return
     expected, actual, number, text = rows[0]
@@ -315,8 +343,88 @@ def _raise_bad_rows(src: str, header: list[str], rows: list) -> None:
         col, what = header[actual], f"truncated row: {actual} of {expected} fields"
     else:
         col, what = header[-1], f"{actual} fields where {expected} are expected"
+    note = ""
+    if number is None and open_bytes is not None:
+        number, last, cut = _find_line(open_bytes, encoding, text)
+        note = CUT_NOTE if cut and number == last else ""
     where = f" at line {number}" if number is not None else ""
-    raise bad(src, col, len(rows), f"wrong number of fields (first bad row{where}: {what}: {text!r})")
+    raise bad(src, col, len(rows), f"wrong number of fields (first bad row{where}: {what}: {text!r}){note}")
+
+
+#: What a last line without a line end suggests when it is also a bad row.
+CUT_NOTE = ("; the last bad row is the file's last line, which ends without a line break: the file looks cut off "
+            "while being written (complete or drop that line)")
+_BLANK = re.compile(rb"(?:^|(?<=\n))\r?\n")
+
+
+def _lines(open_bytes, encoding: str):
+    """The file's lines as text (error paths only: the whole file is decoded)."""
+    with open_bytes() as fh:
+        data = fh.read()
+    return data.decode(encoding if _wide(encoding) else "utf-8", errors="replace").split("\n")
+
+
+def _find_line(open_bytes, encoding: str, text: str) -> tuple[int | None, int, bool]:
+    """(line number of the first line equal to ``text``, number of the last non-empty line,
+    whether the file ends without a line break)."""
+    lines = _lines(open_bytes, encoding)
+    cut = lines[-1] != ""
+    while lines and lines[-1].strip("\r") == "":
+        lines.pop()
+    found = next((j + 1 for j, ln in enumerate(lines) if ln.rstrip("\r") == text), None)
+    return found, len(lines), cut
+
+
+def ends_without_newline(path) -> bool:
+    """Whether a (possibly compressed) file's last byte is not a line break: its last line may
+    have been cut off while it was written."""
+    path = Path(path)
+    last = b""
+    with _stream(path, compression_of(path)) as fh:
+        while chunk := fh.read(1 << 24):
+            last = chunk[-1:]
+    return last not in (b"", b"\n")
+
+
+def _count_lines(open_bytes, encoding: str) -> int:
+    """Non-empty lines of a file (what a reader without quotes would take as rows)."""
+    if _wide(encoding):
+        return sum(1 for ln in _lines(open_bytes, encoding) if ln.strip("\r"))
+    n, carry = 0, b""
+    with open_bytes() as fh:
+        while chunk := fh.read(1 << 24):
+            data = carry + chunk
+            cut = data.rfind(b"\n") + 1
+            block, carry = data[:cut], data[cut:]
+            n += block.count(b"\n") - len(_BLANK.findall(block))
+    return n + (1 if carry.strip(b"\r") else 0)
+
+
+def check_line_count(src: str, open_bytes, encoding: str, delimiter: str, header: list[str], n_read: int) -> None:
+    """Refuse a file whose rows read (header included) differ from its non-empty lines: a
+    quote left open swallows the lines after it into one value, or a quoted value runs over
+    several lines. The error names the line where the quoted value starts and the column."""
+    n_lines = _count_lines(open_bytes, encoding)
+    if n_lines == n_read:
+        return
+    text = "\n".join(_lines(open_bytes, encoding))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"', strict=False)
+    prev = 0
+    for record in reader:
+        if reader.line_num - prev > 1 and record:
+            start, end = prev + 1, reader.line_num
+            j = next((i for i, v in enumerate(record) if "\n" in v), len(record) - 1)
+            col = header[j] if j < len(header) else f"field {j + 1}"
+            if end >= n_lines:
+                raise bad(src, col, end - start + 1,
+                          f"a quote opened at line {start} is never closed: the {end - start} line(s) after it were "
+                          "read as part of one value; close or remove that quote")
+            raise bad(src, col, end - start + 1,
+                      f"a quoted value runs from line {start} to line {end}: a quote left open, or a line break "
+                      "inside quotes; one impression per line is needed")
+        prev = reader.line_num
+    raise DataError(f"{src}: {n_read} rows read (with the header) but the file has {n_lines} non-empty lines; "
+                    "check its quotes and line breaks")
 
 
 def _unparsable_mask(arr: pa.ChunkedArray, typ: pa.DataType) -> pa.ChunkedArray:
@@ -387,142 +495,6 @@ def read_parquet(path, columns: list[str]) -> pa.Table:
     return table
 
 
-# -------------------------------------------------------------------------------- time checks
-#: Unix seconds the histories and time features accept: 1970-01-01 .. 2106-02-07 (UTC).
-T_LIMIT = 2**32
-_MS_LOW = 1e11  # 1973-03-03 in milliseconds (5138 in seconds): the smallest value read as ms
-
-
-def _date(seconds: float) -> str:
-    try:
-        return pd.Timestamp(float(seconds), unit="s").strftime("%Y-%m-%d %H:%M")
-    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
-        return "beyond year 9999" if seconds > 0 else "before year 1"
-
-
-def time_unit(values, source: str, column: str) -> str:
-    """"s" when every value is a plausible unix time in seconds, "ms" when every value is one
-    in milliseconds; otherwise a DataError naming the count (a mix of units, or values that
-    are neither: say a row in year 3000)."""
-    v = np.asarray(values, dtype=np.float64)
-    sec = (v >= 0) & (v < T_LIMIT)
-    if sec.all():
-        return "s"
-    ms = (v >= _MS_LOW) & (v < T_LIMIT * 1000.0)
-    if ms.all():
-        return "ms"
-    n_s, n_ms = int(sec.sum()), int(ms.sum())
-    if n_s and n_ms:
-        few, which = (n_ms, "milliseconds") if n_ms <= n_s else (n_s, "seconds")
-        eg = v[ms][0] if which == "milliseconds" else v[sec][0]
-        raise bad(source, column, few,
-                  f"unix times in {which} (e.g. {eg:.0f}) mixed with {max(n_s, n_ms)} in the other unit "
-                  f"(seconds: {n_s}, milliseconds: {n_ms}); one unit per column: convert them, then give "
-                  "time_format='unix' or 'unix_ms'")
-    out = ~(sec | ms) if n_ms else ~sec
-    return _range_error(v, out, source, column, "seconds" if not n_ms else "milliseconds")
-
-
-def _range_error(v: np.ndarray, out: np.ndarray, source: str, column: str, unit: str):
-    nb = int(out.sum())
-    eg = float(v[out][0])
-    neg = int((v[out] < 0).sum())
-    if unit == "seconds" and np.all((v[out] >= _MS_LOW) & (v[out] < T_LIMIT * 1000.0)):
-        hint = (f"they look like unix milliseconds ({eg:.0f} ms = {_date(eg / 1000)}): "
-                "read them with time_format='unix_ms' (the table loader) or convert them to seconds")
-    elif neg == nb:
-        hint = f"negative unix times (before 1970-01-01; e.g. {eg:.0f})"
-    else:
-        scale = 1.0 if unit == "seconds" else 1000.0
-        hint = (f"outside 1970-01-01 .. 2106-02-07 (e.g. {eg:.0f} {unit} = {_date(eg / scale)}); "
-                "a wrong or placeholder time? fix or drop those rows")
-    raise bad(source, column, nb, f"unix time in {unit} out of range: {hint}")
-
-
-def check_unix_seconds(t, source: str, column: str, unit: str = "seconds") -> None:
-    """Raise a DataError naming file, column and count when a time is not unix seconds in
-    [0, 2**32) (1970 .. 2106), with a hint when the values look like milliseconds."""
-    v = np.asarray(t)
-    if v.size == 0:
-        return
-    lo, hi = v.min(), v.max()
-    if lo >= 0 and hi < T_LIMIT:
-        return
-    v = v.astype(np.float64)
-    _range_error(v, (v < 0) | (v >= T_LIMIT), source, column, unit)
-
-
-SPLIT_NAMES = ("train", "valid", "test")
-
-
-def check_splits(time: np.ndarray, label: np.ndarray, masks, bounds, source: str, tz: str = "UTC",
-                 time_col: str = "time", label_col: str = "label") -> None:
-    """Refuse a log whose split by time leaves a split empty, without positives, or a
-    validation/test split without negatives (its AUC would be NaN at every epoch), with the
-    reason: a whole log of one label, or a time far outside the others' range that stretches
-    the span the fractions are taken of.
-
-    ``masks`` are the (train, valid, test) row masks, ``bounds`` (valid_start, test_start,
-    test_end) unix seconds (test_end may be None).
-    """
-    time = np.asarray(time)
-    label = np.asarray(label)
-    n = len(label)
-    n_pos = int((label == 1).sum())
-    if n and n_pos == n:
-        raise bad(source, label_col, n, f"no negatives: all {n} rows have label 1; an impression log needs "
-                                        "shown-and-not-clicked rows (label 0) to train and evaluate on")
-    if n and n_pos == 0:
-        raise bad(source, label_col, n, f"no positives: all {n} rows have label 0 (1 = clicked)")
-    vs, ts, te = bounds
-    ranges = {"train": (None, vs), "valid": (vs, ts), "test": (ts, te)}
-
-    def span(name):
-        a, b = ranges[name]
-        return (f"[{'start' if a is None else iso(a, tz)}, {'end' if b is None else iso(b, tz)})")
-
-    for name, mask in zip(SPLIT_NAMES, masks):
-        k = int(mask.sum())
-        if k == 0:
-            raise DataError(f"{source}: column {time_col!r}: split {name!r} {span(name)} is empty: none of the "
-                            f"{n} rows has a time in it. {_why_empty(time, tz)}")
-    for name, mask in zip(SPLIT_NAMES, masks):
-        k = int(mask.sum())
-        pos = int((label[mask] == 1).sum())
-        if pos == 0:
-            raise bad(f"{source} [{name}]", label_col, k,
-                      f"split {name!r} {span(name)} has no positives: all its {k} rows have label 0"
-                      + (" (nothing to train on)" if name == "train" else " (its AUC is undefined)")
-                      + f"; {_why_one_label(time, tz)}")
-        if pos == k and name != "train":
-            raise bad(f"{source} [{name}]", label_col, k,
-                      f"split {name!r} {span(name)} has no negatives: all its {k} rows have label 1, so its AUC "
-                      f"is undefined (NaN at every epoch); {_why_one_label(time, tz)}")
-
-
-def _why_one_label(time: np.ndarray, tz: str) -> str:
-    return (f"the log spans {iso(int(time.min()), tz)} .. {iso(int(time.max()), tz)}: move the split bounds "
-            "(valid_start=, test_start=, or split_by='rows') so that each split holds both labels")
-
-
-def _why_empty(time: np.ndarray, tz: str) -> str:
-    u = np.unique(time)
-    lo, hi = int(u[0]), int(u[-1])
-    if len(u) > 1:
-        gaps = np.diff(u)
-        j = int(np.argmax(gaps))
-        if gaps[j] > 0.5 * (hi - lo):
-            before = int((time <= u[j]).sum())
-            after = len(time) - before
-            k, where = (before, "before") if before <= after else (after, "after")
-            return (f"{k} row{'s lie' if k != 1 else ' lies'} far {where} the others (the times jump from "
-                    f"{iso(int(u[j]), tz)} to {iso(int(u[j + 1]), tz)}, {100 * gaps[j] / (hi - lo):.0f} % of "
-                    "the span the split fractions are taken of): a wrong or placeholder time (0 = 1970-01-01, "
-                    "a default date, another unit)? Fix or drop those rows, or give explicit valid_start= and "
-                    "test_start= (or split_by='rows').")
-    return (f"The log spans {iso(lo, tz)} .. {iso(hi, tz)}; choose split bounds inside it "
-            "(valid_start=, test_start=, test_end=, or valid_frac=/test_frac=).")
-
 
 def column_numpy(table: pa.Table, col: str, dtype=None, fill=None) -> np.ndarray:
     """A column as numpy (nulls replaced by ``fill``)."""
@@ -549,6 +521,22 @@ def code_column(values, vocab=None) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(vocab)
 
 
+_CANONICAL_INT = r"0|-?[1-9][0-9]{0,17}"
+
+
+def ids_as_written(values: pd.Series) -> pd.Series:
+    """Ids (or codes) kept as written. Text that is all integers written canonically (no
+    leading zero, no "+", no "-0", no spaces) becomes int64 (nullable Int64 with gaps), so ids
+    sort as numbers; any other text stays text: "01" and "1", "+101" and "101", "-0" and "0"
+    remain distinct. Non-text columns are returned as they are."""
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        s = values.astype("string")
+        present = s.dropna()
+        if len(present) and present.str.fullmatch(_CANONICAL_INT).all():
+            return s.astype("Int64") if s.isna().any() else s.astype("int64")
+    return values
+
+
 def reindex(values) -> tuple[np.ndarray, np.ndarray]:
     """(index 0..n-1 int64, sorted distinct raw values) of an id column."""
     codes, uniques = pd.factorize(np.asarray(values), sort=True)
@@ -562,58 +550,6 @@ def lookup_sorted(keys: np.ndarray, sorted_ids: np.ndarray) -> tuple[np.ndarray,
     pos = np.searchsorted(sorted_ids, keys)
     pos = np.minimum(pos, len(sorted_ids) - 1)
     return pos.astype(np.int64), sorted_ids[pos] == keys
-
-
-# ------------------------------------------------------------------------------------- time
-def to_unix(value, tz: str) -> int:
-    """Unix seconds of an int (already unix seconds) or a date/datetime (naive = in ``tz``)."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return int(np.floor(value))
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize(tz) if ts.tzinfo is None else ts
-    return int(ts.timestamp())
-
-
-def split_bounds(time: np.ndarray, *, tz: str = "UTC", valid_frac: float = 0.1, test_frac: float = 0.1,
-                 split_by: str = "span", valid_start=None, test_start=None, test_end=None) -> dict:
-    """(valid_start, test_start, test_end) unix seconds for :func:`tacr.data.schema.assemble`.
-
-    Explicit bounds win (ints = unix seconds, strings = dates in ``tz``); otherwise the last
-    ``test_frac`` of the time span is test and the ``valid_frac`` before it validation
-    (``split_by="span"``), or the same fractions of the rows in time order (``"rows"``; a
-    boundary falls between distinct seconds, so tied rows share a split). ``test_end`` None
-    keeps everything from ``test_start`` on.
-    """
-    if split_by not in ("span", "rows"):
-        raise ValueError(f"split_by must be 'span' or 'rows', got {split_by!r}")
-    if not (0 < test_frac < 1 and 0 < valid_frac < 1 and valid_frac + test_frac < 1):
-        raise ValueError(f"need 0 < valid_frac, test_frac and valid_frac + test_frac < 1; got {valid_frac}, {test_frac}")
-    t = np.asarray(time, dtype=np.int64)
-    t_min, t_max = int(t.min()), int(t.max())
-    if split_by == "span":
-        span = t_max - t_min + 1
-        auto_test = t_min + int(np.floor((1 - test_frac) * span))
-        auto_valid = t_min + int(np.floor((1 - test_frac - valid_frac) * span))
-    else:
-        ts = np.sort(t)
-        auto_test = int(ts[min(int(np.floor((1 - test_frac) * len(ts))), len(ts) - 1)])
-        auto_valid = int(ts[min(int(np.floor((1 - test_frac - valid_frac) * len(ts))), len(ts) - 1)])
-    vs = auto_valid if valid_start is None else to_unix(valid_start, tz)
-    ts_ = auto_test if test_start is None else to_unix(test_start, tz)
-    te = None if test_end is None else to_unix(test_end, tz)
-    if not vs <= ts_ or (te is not None and not ts_ < te):
-        raise ValueError(f"split bounds must satisfy valid_start <= test_start < test_end; got {vs}, {ts_}, {te}")
-    return {"valid_start": vs, "test_start": ts_, "test_end": te}
-
-
-def iso(t: int | None, tz: str) -> str | None:
-    return None if t is None else pd.Timestamp(int(t), unit="s", tz="UTC").tz_convert(tz).isoformat()
-
-
-def split_info(bounds: dict, tz: str) -> dict:
-    return {f"{k}_iso": iso(v, tz) for k, v in bounds.items()} | {k: v for k, v in bounds.items()}
 
 
 def attach_ids(data, **ids):

@@ -1,4 +1,4 @@
-"""The canonical CTR data format (SPEC §1): :class:`CTRData`, :class:`Split`, :class:`DataError`.
+"""The canonical CTR data format: :class:`CTRData`, :class:`Split`, :class:`DataError`.
 
 Every loader returns a :class:`CTRData`. A split is a set of aligned numpy arrays, one row per
 impression, holding item *indices* (features live once in ``CTRData.items``). Histories are
@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .history import TIME_FEATURE_SIZES, Histories, build_histories
-from .readers import DataError, bad, check_splits, check_unix_seconds
+from .readers import DataError, bad
+from .split import check_splits
+from .times import check_unix_seconds
 
 
 SPLIT_ARRAYS = ("user", "item", "time", "label", "hist_item", "hist_time", "hist_len", "hist_id")
@@ -116,6 +118,11 @@ class CTRData:
     raw_dim: int = 50
     aux_names: tuple[str, ...] = ()
     info: dict = field(default_factory=dict)  # loader notes: cleaning counts, oracle AUC, ...
+    #: How to load it again, ``{"name": dataset, "params": options}``: ``tacr.data.load(name,
+    #: **params)`` returns the same data. Set by :func:`tacr.data.load` on the object it returns;
+    #: None for data built otherwise (not a dataclass field: ``dataclasses.replace`` gives a
+    #: changed copy no recipe). Workers reload the data from it instead of receiving arrays.
+    recipe = None
 
     @property
     def splits(self) -> dict[str, Split]:
@@ -276,7 +283,7 @@ def assemble(name: str, log: pd.DataFrame, items: Items, user_aux: np.ndarray, a
     label, optional p_click): histories from all clicks of the log, then split by time.
     Rows before ``drop_before`` only feed histories (a warm-up period) and are in no split.
     ``columns`` maps "time" and "label" to the source file's column names, for the messages
-    of a split that comes out empty or with one label only (:func:`.readers.check_splits`)."""
+    of a split that comes out empty or with one label only (:func:`.split.check_splits`)."""
     source = source or name
     names = {"time": "time", "label": "label"} | dict(columns or {})
     log = log.sort_values(["time", "user"], kind="stable").reset_index(drop=True)

@@ -1,7 +1,7 @@
 """A JD-like impression simulator with known ground truth (the embedded default dataset), v2.
 
 The paper's JD.com data are private. This generator simulates an ad log of the same shape
-(SPEC §1) and keeps, for every impression, the true click probability ``p_click`` and the
+(:mod:`tacr.data.schema`) and keeps, for every impression, the true click probability ``p_click`` and the
 **logit components** it is the sum of (``Split.components``, names in
 ``data.info["logit_components"]``), so the worth of each planted effect can be measured exactly
 (:func:`effect_budget`).
@@ -105,7 +105,7 @@ component          definition                        size (default)             
 
 Sizes that are not click effects (traffic, sessions, retargeting shares) set where the effects
 show and how often. Two absolute-time effects cannot show in a short time split: day of month
-(payday) and month do not recur between training and test (SPEC §10), and with the default
+(payday) and month do not recur between training and test, and with the default
 calendar the test week has no payday and one month, so their test budget is 0 by design.
 
 Null world (negative control)
@@ -139,6 +139,7 @@ import pandas as pd
 
 from . import register
 from .history import TimeZone, build_histories, time_features
+from .options import register_extra
 from .schema import CTRData, Items, Split
 
 DAY = 86400
@@ -226,6 +227,9 @@ DEFAULT_PROFILE = "study"
 NULL_SUFFIX = "-null"
 
 
+register_extra("synthetic", SimConfig, "data_dir")  # load("synthetic", n_users=...); data_dir is ignored
+
+
 def config_for(profile: str = DEFAULT_PROFILE, **overrides) -> SimConfig:
     """The :class:`SimConfig` of a profile (``"<profile>-null"``: its null world) with overrides."""
     base_name, null = (profile[: -len(NULL_SUFFIX)], True) if profile.endswith(NULL_SUFFIX) else (profile, False)
@@ -262,7 +266,7 @@ def load_synthetic(profile: str = DEFAULT_PROFILE, L: int = 10, seed: int | None
     from .cache import cached
 
     params = {"simulator_version": SIMULATOR_VERSION, "config": asdict(cfg), "L": int(L)}
-    return cached(name, params, [], lambda: simulate(cfg, L=L, name=name), enabled=cache, cache_dir=cache_dir)
+    return cached(name, params, None, [], lambda: simulate(cfg, L=L, name=name), enabled=cache, cache_dir=cache_dir)
 
 
 # ------------------------------------------------------------------------------ the world

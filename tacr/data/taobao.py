@@ -16,7 +16,7 @@ re-indexed 0..n-1 in raw-id order (``data.raw_ids``); categories are re-indexed 
 items. Every profile field is an aux column, code 0 = missing (empty field or no profile:
 users without a profile are kept and counted in ``info``), codes 1..k = the field's sorted
 distinct values in ``user_profile.csv``. No image features: ``items.raw`` is None and the model
-learns a 50-d ad-id embedding in the raw-feature slot (SPEC §1). Default split: 05-06 .. 05-11
+learns a 50-d ad-id embedding in the raw-feature slot. Default split: 05-06 .. 05-11
 train, 05-12 validation, 05-13 test (Asia/Shanghai days); earlier rows join train, later rows
 are dropped (counted).
 """
@@ -28,9 +28,11 @@ import pyarrow as pa
 
 from . import register
 from .cache import cached
+from .readers import (RAW_FEATURES_NONE, attach_ids, bad, code_column, column_numpy, lookup_sorted, read_csv, reindex,
+                      require_files, resolve_data_dir)
 from .schema import CTRData, DataError, Items, assemble, check_log
-from .readers import (RAW_FEATURES_NONE, attach_ids, bad, check_unix_seconds, code_column, column_numpy,
-                      lookup_sorted, read_csv, reindex, require_files, resolve_data_dir, split_info, to_unix)
+from .split import SplitSpec
+from .times import check_unix_seconds
 
 URL = "https://tianchi.aliyun.com/dataset/56"
 FILES = {
@@ -51,19 +53,20 @@ PROFILE_FIELDS = {
     "new_user_class_level": "new_user_class_level",
 }
 TZ = "Asia/Shanghai"
+#: Taobao's split: 05-06 .. 05-11 train, 05-12 validation, 05-13 test (Asia/Shanghai days).
+SPLIT = SplitSpec(valid_start="2017-05-12", test_start="2017-05-13", test_end="2017-05-14", tz=TZ)
 
 
 @register("taobao")
-def load_taobao(data_dir=None, *, L: int = 10, valid_start="2017-05-12", test_start="2017-05-13",
-                test_end="2017-05-14", tz: str = TZ, user_fraction: float = 1.0, seed: int = 0,
+def load_taobao(data_dir=None, *, split: SplitSpec = SPLIT, L: int = 10, user_fraction: float = 1.0, seed: int = 0,
                 cache: bool = True, cache_dir=None) -> CTRData:
     """Load the Taobao ad click log.
 
     Args:
         data_dir: the folder with the three CSV files (default ``$TACR_DATA_DIR/taobao``).
+        split: the split (:class:`~tacr.data.split.SplitSpec`, default :data:`SPLIT`: dates in
+            ``tz``, the zone of the days and of the time features).
         L: history length.
-        valid_start, test_start, test_end: split bounds, dates in ``tz`` or unix seconds.
-        tz: time zone of the days and the time features.
         user_fraction: keep this share of users (a fixed hash of the raw user id and ``seed``),
             with all their impressions, for quicker experiments; 1.0 keeps all.
         cache, cache_dir: see :mod:`tacr.data.cache`.
@@ -71,9 +74,8 @@ def load_taobao(data_dir=None, *, L: int = 10, valid_start="2017-05-12", test_st
     if not 0 < user_fraction <= 1:
         raise ValueError(f"user_fraction must be in (0, 1], got {user_fraction}")
     folder, files = require_files(resolve_data_dir(data_dir, "taobao"), FILES, "taobao", URL)
-    params = dict(L=L, valid_start=valid_start, test_start=test_start, test_end=test_end, tz=tz,
-                  user_fraction=float(user_fraction), seed=int(seed))
-    return cached("taobao", params, list(files.values()), lambda: build_taobao(files, **params),
+    options = dict(L=L, user_fraction=float(user_fraction), seed=int(seed))
+    return cached("taobao", options, split, list(files.values()), lambda: build_taobao(files, split, **options),
                   data_dir=folder, enabled=cache, cache_dir=cache_dir)
 
 
@@ -108,7 +110,7 @@ def read_user_profile(path) -> pd.DataFrame:
     return t.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
 
-def build_taobao(files: dict, *, L, valid_start, test_start, test_end, tz, user_fraction, seed) -> CTRData:
+def build_taobao(files: dict, split: SplitSpec = SPLIT, *, L=10, user_fraction=1.0, seed=0) -> CTRData:
     rs_path, ad_path, up_path = files["raw_sample.csv"], files["ad_feature.csv"], files["user_profile.csv"]
     raw = read_raw_sample(rs_path)
     n_raw = len(raw["label"])
@@ -166,9 +168,8 @@ def build_taobao(files: dict, *, L, valid_start, test_start, test_end, tz, user_
     info["n_profiles"] = int(len(prof))
     del prof, ppos, pfound
 
-    bounds = {"valid_start": to_unix(valid_start, tz), "test_start": to_unix(test_start, tz),
-              "test_end": None if test_end is None else to_unix(test_end, tz)}
     t = raw.pop("time")
+    bounds = split.bounds(t)
     info.update({
         "n_rows": int(len(t)), "n_users": int(len(user_ids)), "n_items": int(len(item_ids)),
         "n_categories": int(len(cate_ids)), "n_clicks": int(raw["label"].sum()),
@@ -176,10 +177,10 @@ def build_taobao(files: dict, *, L, valid_start, test_start, test_end, tz, user_
         "first_time": int(t.min()), "last_time": int(t.max()),
         "raw_features": RAW_FEATURES_NONE,
     })
-    info |= split_info(bounds, tz)
+    info |= split.info(bounds)
     log = pd.DataFrame({"user": user, "item": item, "time": t, "label": raw.pop("label")}, copy=False)
     del user, item, t, raw
-    data = assemble("taobao", log, Items(category=category, raw=None), user_aux, aux_sizes, L=L, tz=tz,
+    data = assemble("taobao", log, Items(category=category, raw=None), user_aux, aux_sizes, L=L, tz=split.tz,
                     aux_names=tuple(PROFILE_FIELDS), info=info, source=rs_path.name,
                     columns={"time": "time_stamp", "label": "clk"}, **bounds)
     return attach_ids(data, user=user_ids, item=item_ids, category=cate_ids)

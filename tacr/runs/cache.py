@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..files import atomic_write, atomic_write_text
+from ..files import atomic_write, atomic_write_text, folder_error
 
 #: The stored layout of an entry (4: checksummed manifest; every config field in the key).
 RUN_FORMAT = 4
@@ -148,9 +148,15 @@ class RunCache:
         import torch
 
         check_values(rows, f"run {key}")
-        atomic_write(self.path(key, "parquet"), lambda tmp: rows.to_parquet(tmp, index=False))
-        atomic_write(self.path(key, "pt"), lambda tmp: torch.save(state, tmp))
-        self._write_manifest(self.path(key, "json"), [self.path(key, "parquet"), self.path(key, "pt")])
+        try:
+            atomic_write(self.path(key, "parquet"), lambda tmp: rows.to_parquet(tmp, index=False))
+            atomic_write(self.path(key, "pt"), lambda tmp: torch.save(state, tmp))
+            self._write_manifest(self.path(key, "json"), [self.path(key, "parquet"), self.path(key, "pt")])
+        except (OSError, RuntimeError) as exc:  # a full disk, a read-only folder: say which and why
+            err = folder_error(exc, self.folder, "TACR_CACHE" if os.environ.get("TACR_CACHE") else None, "run cache")
+            if err is None:
+                raise
+            raise err from exc
 
     def state(self, key: str) -> dict:
         """D's stored weights (verified)."""
