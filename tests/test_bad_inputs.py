@@ -1140,9 +1140,9 @@ def test_data_params_name_reaches_the_table_loader(tmp_path, monkeypatch):
     from tacr import study
 
     monkeypatch.setenv("TACR_CACHE_DIR", str(tmp_path / "cache"))
-    study._MEMO.clear()
+    study.load_dataset.cache_clear()
     d = study.load_dataset("table", ok_csv(tmp_path), {"name": "x"})
-    study._MEMO.clear()
+    study.load_dataset.cache_clear()
     assert d.name == "x" and d.recipe["params"]["name"] == "x"
 
 

@@ -19,8 +19,8 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 README = "\n\n".join(p.read_text() for p in PAGES)  # every page a user reads commands from
 
 
-def blocks(lang: str) -> list[str]:
-    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+def blocks(lang: str, text: str = README) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
 
 
 def inline_commands() -> list[str]:
@@ -110,7 +110,9 @@ def is_cluster_recipe(code: str) -> bool:
     return "tcp://" in code or "submitit" in code
 
 
-LOCAL_BLOCKS = [c for c in blocks("python") if not is_cluster_recipe(c)]
+#: docs/own-data.md's Python blocks run in tests/test_loaders.py (some need the fetched MovieLens files)
+OTHER_PAGES = "\n\n".join(p.read_text() for p in PAGES if p.name != "own-data.md")
+LOCAL_BLOCKS = [c for c in blocks("python", OTHER_PAGES) if not is_cluster_recipe(c)]
 CLUSTER_BLOCKS = [c for c in blocks("python") if is_cluster_recipe(c)]
 
 
