@@ -10,6 +10,15 @@
 # * **DIN** — a local activation unit weighting history item embeddings (the RelaImpr base);
 # * **GRU attention** — the time-aware model with every temporal input removed.
 #
+# Beyond the paper, an **ablation** separates what the time-aware model gains from *seeing* time
+# from what it gains by *attending* with it: the baselines above get no time input at all, so in
+# any world with temporal effects the time-aware model wins partly by seeing time. Two more rows:
+#
+# * **DIN + absolute time** — DIN given the time-aware model's absolute-time one-hots (month,
+#   weekday, day, hour) in its item embedding;
+# * **time-aware, no relative time** — the time-aware model without the relative-time term of
+#   Eq. (4): GRU attention with the absolute-time one-hots.
+#
 # We report the paper's metric, the **average optimal AUC** (mean over seeds of each run's best
 # test AUC over its game epochs), and beside it the **validation-selected** test AUC (the test
 # AUC at the epoch of best validation AUC), which does not peek at the test set; the verdicts
@@ -28,7 +37,7 @@ seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 epochs = None  # None: the profile's default
 device = "auto"
 workers = "auto"  # parallel training processes on CPU ("auto": one per core)
-models = ["gru", "din", "gru_attention", "time_aware"]
+models = ["gru", "din", "gru_attention", "time_aware", "din_time", "time_aware_no_dt"]  # the last two: the ablation
 sampler = "rgan"
 null_world = True  # simulator only: also run the time-aware model and GRU attention without temporal effects
 

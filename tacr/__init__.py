@@ -4,7 +4,7 @@ A replication of Wang et al., CIKM 2019. See README.md and docs/.
 """
 from importlib import import_module
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 _SUBMODULES = ("data", "metrics", "models", "samplers", "train", "runs", "profiles", "params", "calibration", "plots", "batch", "stats",
                "claims", "study", "baselines", "report", "paper")

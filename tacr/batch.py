@@ -53,9 +53,12 @@ class DeviceData:
         self._counts = None
 
     def training_counts(self, chunk_rows: int = 1 << 20) -> dict:
-        """How often each item id, category, time-feature value and aux code occurs in the
-        training split (targets and real history positions; aux codes per training row), for
-        :meth:`tacr.models.CTRModel.set_training_counts`. Computed once, ``chunk_rows`` training
+        """How often each item id and category (targets and real history positions), time-feature
+        value (the training impressions' own times only) and aux code (per training row) occurs
+        in the training split, for :meth:`tacr.models.CTRModel.set_training_counts`. A date that
+        occurs only inside history clicks counts as unseen: its embedding row is trained on
+        history positions alone, and a test impression at that date gets the neutral fallback
+        (docs/method.md §9). Computed once, ``chunk_rows`` training
         rows at a time (integer counts: exact whatever the chunking; at the paper's scale the
         history positions of all rows at once, with their time features, would take ~10 GB)."""
         if self._counts is None:
@@ -69,7 +72,7 @@ class DeviceData:
                 rows = slice(lo, lo + chunk_rows)
                 real = positions < tr.hist_len[rows].unsqueeze(1)  # (n, L)
                 items = torch.cat([tr.item[rows], tr.hist_item[rows][real]])  # (m,)
-                tf = self.time_features(torch.cat([tr.time[rows], tr.hist_time[rows][real]]))  # (m, 4)
+                tf = self.time_features(tr.time[rows])  # (n, 4): the impressions' own times
                 aux = self.user_aux[tr.user[rows]]  # (n, F)
                 counts["item"] += torch.bincount(items, minlength=spec.n_items)
                 counts["category"] += torch.bincount(self.category[items], minlength=spec.n_categories)

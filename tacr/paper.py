@@ -35,7 +35,8 @@ CALIBRATION_ERROR = {"in-station-Sep": 0.0019, "out-station-Jul": 0.0020, "out-s
 CALIBRATION_BUCKETS = 105  # "With 105 buckets, the calibration error drops to as low as 0.19%"
 BEST_TEMPERATURE = 20.0
 
-MODEL_LABELS = {"gru": "two-layer GRU", "din": "DIN", "gru_attention": "GRU attention", "time_aware": "time-aware attention"}
+MODEL_LABELS = {"gru": "two-layer GRU", "din": "DIN", "gru_attention": "GRU attention", "time_aware": "time-aware attention",
+                "din_time": "DIN + absolute time", "time_aware_no_dt": "time-aware, no relative time"}
 SAMPLER_LABELS = LABELS  # one source: tacr.samplers
 
 

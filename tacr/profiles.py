@@ -42,10 +42,6 @@ DEFAULT_DATASET = "synthetic"
 DEFAULT_PROFILE = "study"
 #: The study's schedule and evaluation samples (see the module docstring).
 STUDY_SETTINGS = dict(lr_d=0.005, lr_g=0.0025, eval_rows=10_000, final_eval_rows=40_000, tau_positives=32)
-#: tacr's faster CPU paths (same math, other float summation orders: tacr.models.gru and
-#: ``policy_distinct_rows``). The study profile keeps the reference paths until its committed
-#: results are regenerated with them; the quick and real profiles use them.
-FAST_PATHS = dict(gru_kernel="fused", policy_distinct_rows=True)
 
 
 @dataclass(frozen=True)
@@ -59,12 +55,11 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(dict(epochs=2, n_candidates=8, pretrain_epochs=1, tau_positives=16), seeds=1, sweep_seeds=1),
-    "quick": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **STUDY_SETTINGS, **FAST_PATHS), seeds=2,
-                     sweep_seeds=1),
+    "quick": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **STUDY_SETTINGS), seeds=2, sweep_seeds=1),
     "study": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, **STUDY_SETTINGS), seeds=5, sweep_seeds=3),
     "paper": Profile(dict(epochs=50, n_candidates=35, pretrain_epochs=2), seeds=5, sweep_seeds=5),
     "real": Profile(dict(epochs=6, n_candidates=20, pretrain_epochs=1, raw_id_init_std=1e-4,
-                         **{**STUDY_SETTINGS, "eval_rows": 0, "final_eval_rows": -1}, **FAST_PATHS), seeds=3,
+                         **{**STUDY_SETTINGS, "eval_rows": 0, "final_eval_rows": -1}), seeds=3,
                     sweep_seeds=1),
 }
 
@@ -118,6 +113,21 @@ def committed_folder(dataset: str = DEFAULT_DATASET) -> Path:
     """The results folder of a dataset's run at its defaults: ``figures/`` for the simulator,
     ``figures/<dataset>/`` otherwise (where the committed runs of :data:`RESULT_PAGES` live)."""
     return ROOT / "figures" if dataset == DEFAULT_DATASET else ROOT / "figures" / dataset
+
+
+#: The tuned settings of a dataset (:mod:`tacr.tune`), in its results folder.
+TUNING_FILE = "tuning.csv"
+
+
+def tuning_file(out: Outputs, dataset: str) -> Path | None:
+    """The tuning table a run uses: its own results folder's, else the one of the dataset's run
+    at this profile's own seeds and epochs (``figures/tuning.csv`` for the default study); None
+    when neither exists (every row then trains at the profile's shared setting)."""
+    base = committed_folder(dataset) if out.profile == default_profile(dataset) else ROOT / "figures" / f"{dataset}-{out.profile}"
+    for folder in (out.figures, base):
+        if (Path(folder) / TUNING_FILE).exists():
+            return Path(folder) / TUNING_FILE
+    return None
 
 
 def outputs(dataset: str = DEFAULT_DATASET, profile: str | None = None, seeds=None, epochs=None,

@@ -28,8 +28,8 @@ from . import __version__, plots
 from .data import CTRData, load
 from .files import folder_error, writable_folder
 from .params import as_dict, as_list, as_seeds, check_data_params, check_setup  # noqa: F401 (notebooks: study.as_list)
-from .profiles import (DATASET_DEFAULTS, DEFAULT_DATASET, DEFAULT_PROFILE, FAST_PATHS, PROFILES,  # noqa: F401
-                       STUDY_SETTINGS, Outputs, default_profile, outputs, profile_of, write_record)
+from .profiles import (DATASET_DEFAULTS, DEFAULT_DATASET, DEFAULT_PROFILE, PROFILES,  # noqa: F401
+                       ROOT, STUDY_SETTINGS, Outputs, default_profile, outputs, profile_of, tuning_file, write_record)
 from .train import TrainConfig
 
 def base_config(profile: str = DEFAULT_PROFILE, **overrides) -> TrainConfig:
@@ -89,6 +89,8 @@ class Study:
     workers: int | str
     profile: str
     figures: Path
+    tuning: pd.DataFrame | None = None  # each row's tuned setting (tacr.tune); None: the profile's for all
+    tuned_epochs: bool = True  # False when the notebook's ``epochs`` parameter sets every run's epochs
     _scorer: object = field(default=None, repr=False)
 
     @property
@@ -98,11 +100,14 @@ class Study:
 
     def configs(self, **grid) -> list[TrainConfig]:
         """The base config with each combination of ``grid`` values, e.g.
-        ``configs(model=["din", "gru"], sampler="rgan")``."""
+        ``configs(model=["din", "gru"], sampler="rgan")``, each at its row's tuned setting
+        (:func:`tacr.tune.apply`) when the study has a tuning table."""
+        from .tune import apply
+
         combos = [{}]
         for name, values in grid.items():
             combos = [{**c, name: v} for c in combos for v in as_list(values, name)]
-        return [replace(self.base, **c) for c in combos]
+        return [apply(replace(self.base, **c), self.tuning, epochs=self.tuned_epochs) for c in combos]
 
     def run(self, configs, seeds=None, data: CTRData | None = None) -> pd.DataFrame:
         """:func:`tacr.runs.run_grid` on this study's data (or ``data``), seeds (or ``seeds``) and workers."""
@@ -162,10 +167,22 @@ def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profi
     if out.epochs is not None:
         overrides["epochs"] = out.epochs
     base = base_config(out.profile, device=device, **overrides)
+    table_file = tuning_file(out, dataset)
+    tuning = pd.read_csv(table_file) if table_file is not None else None
     record = {"dataset": dataset, "data": data.name, "profile": out.profile, "seeds": out.seeds,
               "epochs": base.epochs, "simulator": "oracle_auc" in data.info, "tacr": __version__,
-              "environment": environment()}
+              "tuning": _shown(table_file), "environment": environment()}
     write_record(out.figures, record)
     sweep = out.seeds[:max(1, min(prof.sweep_seeds, len(out.seeds)))]
     return Study(data=data, base=base, seeds=out.seeds, sweep_seeds=sweep, workers=workers, profile=out.profile,
-                 figures=out.figures)
+                 figures=out.figures, tuning=tuning, tuned_epochs=out.epochs is None)
+
+
+def _shown(path: Path | None) -> str | None:
+    """A path as the record shows it: relative to the repository where it lies inside it."""
+    if path is None:
+        return None
+    try:
+        return Path(path).resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)

@@ -54,11 +54,12 @@ class TrainConfig(SamplerConfig):
 
     model: str = "time_aware"  # time_aware, gru, din, gru_attention
     raw_id_init_std: float = 1.0  # init std of a learned item-id embedding (data without raw features)
-    gru_kernel: str = "packed"  # "packed" (nn.GRU) or "fused" (tacr's CPU GRU, same math; tacr.models.gru)
+    gru_kernel: str = "fused"  # tacr's CPU GRU (tacr.models.gru; cuDNN on CUDA); "packed": nn.GRU, the tests' oracle
     sampler: str = "rgan"  # lr, under, user_fixed, uniform, irgan, irgan_pp, rgan
     epochs: int = 10
     steps_per_epoch: int = 30
     lr_d: float = 0.02
+    weight_decay: float = 0.0  # L2 penalty of D's and G's Adam (the tuning protocol searches it)
     seed: int = 0
     threads: int = 1  # torch CPU threads of the run (float sums differ between thread counts)
     eval_rows: int = 0  # per-epoch AUCs on a fixed stratified sample of this many rows per split (0: all)
@@ -74,6 +75,8 @@ class TrainConfig(SamplerConfig):
             raise ValueError(f"unknown sampler {self.sampler!r}; choose from {sorted(samplers_mod.SAMPLERS)}")
         if self.epochs < 1 or self.steps_per_epoch < 1:
             raise ValueError("epochs and steps_per_epoch must be >= 1")
+        if not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
         if self.temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {self.temperature}")
         if self.pretrain_epochs < 0 or self.d_steps_per_g < 1:
@@ -109,7 +112,8 @@ class Critic:
     def __init__(self, model: torch.nn.Module, config: TrainConfig):
         self.model = model
         self.config = config
-        self.opt = torch.optim.Adam(model.parameters(), lr=config.lr_d, betas=(0.9, 0.999), eps=1e-8)
+        self.opt = torch.optim.Adam(model.parameters(), lr=config.lr_d, betas=(0.9, 0.999), eps=1e-8,
+                                    weight_decay=config.weight_decay)
         self.losses: list[float] = []
 
     def start_epoch(self, epoch: int) -> float:

@@ -266,3 +266,32 @@ def test_every_sampler_trains_on_cuda(mini, sampler):
     ranks = [col for col in a.columns if col.startswith("tau_")]
     pd.testing.assert_frame_equal(a.drop(columns=ranks), b.drop(columns=ranks), check_exact=False, rtol=1e-4, atol=1e-4)
     pd.testing.assert_frame_equal(a[ranks], b[ranks], check_exact=False, rtol=0, atol=0.05)
+
+
+# --------------------------------------------------------------------------- diagnostics never move training
+def test_kendall_diagnostic_does_not_change_a_run(rgan_runs, mini):
+    """Fig. 8's Kendall tau draws its random control from its own generator: the same rGAN run
+    with the diagnostic off gives the same AUCs and losses, to the bit."""
+    c = cfg(sampler="rgan", epochs=4, pretrain_epochs=1, steps_per_epoch=4, lr_halve_every=1)
+    off = run(replace(c, seed=0, tau_positives=0), mini, quiet=True)
+    on = rgan_runs[0]
+    assert on["tau_penalty"].notna().any() and off["tau_penalty"].isna().all()
+    for col in ("test_auc", "valid_auc", "d_loss", "g_loss", "mean_reward", "policy_effective_candidates"):
+        np.testing.assert_array_equal(on[col].to_numpy(), off[col].to_numpy(), err_msg=col)
+
+
+def test_time_values_count_as_seen_by_the_impressions_own_times(smoke_data):
+    """A time-feature value counts as seen when a training impression carries it; one that occurs
+    only inside history clicks is unseen (its row gets the neutral fallback)."""
+    from tacr.batch import DeviceData
+    from tacr.data.history import time_features
+
+    dd = DeviceData(smoke_data, "cpu")
+    counts = dd.training_counts()
+    tf = time_features(smoke_data.train.time, smoke_data.tz)
+    for k, size in enumerate(smoke_data.spec.time_sizes):
+        np.testing.assert_array_equal(counts["time"][k].numpy(), np.bincount(tf[:, k], minlength=size))
+    tr = smoke_data.train
+    real = np.arange(tr.hist_item.shape[1]) < tr.hist_len[:, None]
+    items = np.concatenate([tr.item, tr.hist_item[real]])  # items and categories: targets and histories
+    np.testing.assert_array_equal(counts["item"].numpy(), np.bincount(items, minlength=smoke_data.spec.n_items))

@@ -9,16 +9,15 @@ positions of each history and leave the states of padded positions and empty his
   hidden projections on those rows only, and the backward pass is written by hand (the gate
   gradients of a step in one pass, the weight gradients accumulated step by step), instead of
   autograd's graph of some twenty small operations per step. Hidden and input widths are
-  zero-padded to multiples of 16 inside the layer (90 -> 96): on this project's CPU
-  (AMD EPYC, MKL) a (10,500 x 96) @ (96 x 288) product runs at ~75 GFLOP/s, the unpadded
-  (10,500 x 90) @ (90 x 270) at ~39. Padded units start at 0 and stay 0 (zero weights and
+  zero-padded to multiples of 16 inside the layer (90 -> 96), which the CPU's matrix kernels
+  run much faster than widths of 90. Padded units start at 0 and stay 0 (zero weights and
   biases give r = z = 1/2, n = 0), so the arithmetic is the same; only float summation orders
   differ: states agree with ``packed`` to ~1e-7, gradients to ~1e-6 relative
-  (``tests/test_models.py``). ``benchmarks/bench_micro.py`` measures the two side by side.
+  (``tests/test_models.py``). ``benchmarks/`` measures the two side by side.
 
-The kernel is a run setting (``TrainConfig.gru_kernel``, default ``packed``). On CUDA, ``fused`` runs the packed kernel: cuDNN's
-fused GRU is the fast one there, and a profile that sets ``fused`` for its CPU runs (``quick``,
-``real``) should not slow its GPU runs down.
+Training runs ``fused`` (``TrainConfig.gru_kernel``, one path for every profile); ``packed`` stays
+as the tests' oracle and a model's default when built directly. On CUDA ``fused`` runs the packed
+kernel: cuDNN's fused GRU is the fast one there.
 """
 from __future__ import annotations
 

@@ -90,6 +90,11 @@ PRESETS: dict[str, dict] = {
     "gru": dict(history="last", temporal=False, time_attention=False),
     "din": dict(history="din", temporal=False, time_attention=False),
     "gru_attention": dict(history="attention", temporal=False, time_attention=False),
+    # beyond the paper, to separate seeing time from attending with it (Table 2's ablation rows):
+    # DIN given the time-aware model's absolute-time one-hots, and the time-aware model without
+    # the relative-time term of Eq. (4) (GRU attention with the absolute-time one-hots)
+    "din_time": dict(history="din", temporal=True, time_attention=False),
+    "time_aware_no_dt": dict(history="attention", temporal=True, time_attention=False),
 }
 MODEL_NAMES = tuple(PRESETS)
 

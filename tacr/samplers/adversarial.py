@@ -66,6 +66,11 @@ import torch.nn.functional as F
 from ..batch import Batch, distinct
 from ..losses import hinge_loss, lr_at
 from ..metrics import kendall_tau_rows
+
+#: Kendall tau's random permutations (Fig. 8's control) come from a generator seeded with
+#: ``seed + TAU_SEED_OFFSET``, apart from the sampler's: turning the diagnostic off
+#: (``tau_positives=0``) or on changes no draw of the training.
+TAU_SEED_OFFSET = 3_000_017
 from .base import GroupIndex, Sampler
 
 REWARDS = ("score", "penalty", "both")
@@ -146,7 +151,10 @@ class Adversarial(Sampler):
             raise ValueError(f"n_candidates must be >= 1, got {config.n_candidates}")
         self.D = critic.model
         self.G = gen_model
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=(0.9, 0.999), eps=1e-8)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=(0.9, 0.999), eps=1e-8,
+                                      weight_decay=getattr(config, "weight_decay", 0.0))
+        # Fig. 8's random control draws from its own generator: the diagnostic never moves training
+        self.tau_gen = torch.Generator(device=self.device).manual_seed(int(getattr(config, "seed", 0)) + TAU_SEED_OFFSET)
         self.baseline = 0.0  # b of Eq. (14), from the previous mini-batch
         self.temperature = config.temperature
         self.epoch = 0
@@ -347,7 +355,7 @@ class Adversarial(Sampler):
         score = out.score.view(n, C)
         pos_rep = type(pos_out)(**{f: (getattr(pos_out, f)[:n].repeat_interleave(C, dim=0)) for f in ("score", "e_i", "e_h", "e_s")})
         neg_pen = -penalty(pos_rep, out, self.config.lambda_i, self.config.lambda_h, self.same_history).view(n, C)
-        rand = torch.rand((n, C), generator=self.gen, device=self.device)
+        rand = torch.rand((n, C), generator=self.tau_gen, device=self.device)
         s = score.cpu().numpy()
         self._log(tau_penalty=float(np.nanmean(kendall_tau_rows(s, neg_pen.cpu().numpy()))),
                   tau_random=float(np.nanmean(kendall_tau_rows(s, rand.cpu().numpy()))))

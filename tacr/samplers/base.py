@@ -45,8 +45,8 @@ class SamplerConfig:
     policy: str = "paper"  # Eq. (16) as written, or "cosine" (beyond the paper: T on a fixed scale)
     schedule: str = "alternate"  # D and G steps alternate (docs/method.md §6.4), or "joint" (Algorithm 1 literally)
     # G's policy pass evaluates a candidate drawn twice in one batch once (same values; weight
-    # gradients summed in another order, so last bits differ).
-    policy_distinct_rows: bool = False
+    # gradients summed in another order than one row at a time, so last bits differ from that).
+    policy_distinct_rows: bool = True
 
     def __post_init__(self):
         if self.policy not in POLICIES:
