@@ -1,7 +1,7 @@
 """The study's time: wall time and peak memory of a recorded ``./run_all.sh``, and the seconds of
 every run it trained, read from its run cache. Trains nothing.
 
-The record (``--record FILE``, default ``outputs/study_time.json``) is written by ``--run --
+The record (``--study-time FILE``, default ``outputs/study_time.json``) is written by ``--record --
 ./run_all.sh [ARGS]``, which runs the command and polls its whole process tree every 2 s: the
 peak of the summed proportional set size (PSS; RSS where PSS is unreadable), since the pool's
 workers and the notebooks' kernels run side by side. Its ``started``/``finished`` times select
@@ -10,8 +10,8 @@ so a cache holding older runs still gives this study's; measure on an empty cach
 (``TACR_CACHE=<new folder>``). Seconds per run = the sum of its epochs' ``epoch_seconds``: set-up,
 final test passes and the notebooks' own work are not in it.
 
-    python benchmarks/bench_study.py --run -- ./run_all.sh      # record a study, then report it
-    python benchmarks/bench_study.py [--record FILE] [--cache DIR]
+    python benchmarks/bench_study.py --record -- ./run_all.sh   # record a study, then report it
+    python benchmarks/bench_study.py [--study-time FILE] [--cache DIR]
     python benchmarks/bench_study.py --smoke                    # a made-up record and cache
 """
 from __future__ import annotations
@@ -98,13 +98,13 @@ def main(argv=None):
     cmd = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[:argv.index("--")] if "--" in argv else argv
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--record", default=str(ROOT / "outputs" / "study_time.json"), help="the study's record (JSON)")
-    ap.add_argument("--run", action="store_true", help="run the command after -- and write the record first")
+    ap.add_argument("--study-time", default=str(ROOT / "outputs" / "study_time.json"), help="the study's record (JSON)")
+    ap.add_argument("--record", action="store_true", help="run the command after -- and write the record first")
     ap.add_argument("--cache", default=None, help="the run cache it wrote (default: the record's)")
     ap.add_argument("--smoke", action="store_true", help="seconds: a made-up record and cache")
     ap.add_argument("--out", default=None, help="default benchmarks/results/study.md")
     args = ap.parse_args(argv)
-    rec_path = Path(args.record)
+    rec_path = Path(args.study_time)
     if args.smoke:
         rec_path, args.cache = Path(tempfile.mkdtemp()) / "study_time.json", tempfile.mkdtemp(prefix="tacr-bench-study-")
         record([sys.executable, "-c", "import time; time.sleep(3)"], rec_path)
@@ -113,7 +113,7 @@ def main(argv=None):
         for k, (model, sampler) in enumerate([("time_aware", "rgan"), ("time_aware", "uniform"), ("din", "rgan")] * 2):
             pd.DataFrame({"epoch": [1, 2], "epoch_seconds": [5.0 + k, 6.0], "model": model, "sampler": sampler,
                           "dataset": "synthetic-smoke"}).to_parquet(Path(args.cache) / f"k{k}.parquet")
-    if args.run:
+    if args.record:
         record(cmd, rec_path)
     rec = json.loads(rec_path.read_text())
     folder = Path(args.cache or rec["cache"])

@@ -41,7 +41,7 @@ SECTIONS = {
     "peer": ("bench_peer.py", [], ["--epochs", "3"], ["--smoke"]),
     "peer_ml100k": ("bench_peer.py", None, ["--dataset", "movielens-100k"], ["--dataset", "movielens-100k", "--smoke"]),
     "taobao": ("bench_taobao.py", None, [], ["--smoke"]),
-    "study": ("bench_study.py", None, None, ["--smoke"]),  # reads a recorded study: --study-record
+    "study": ("bench_study.py", None, None, ["--smoke"]),  # reads a recorded study: --study-time
     "study_ml100k": ("bench_study.py", None, None, None),  # the MovieLens-100K study's record: stored only
     "cuda": ("gpu_check.sh", [], [], []),  # runs where torch sees a GPU; else the stored results/cuda/
 }
@@ -117,8 +117,8 @@ def run_section(name: str, mode: str, folder: Path, opts) -> bool:
     """Run one section in ``mode``; False when it has nothing to run there (its stored files stand)."""
     script, quick, full, smoke = SECTIONS[name]
     args = {"quick": quick, "full": full, "smoke": smoke}[mode]
-    if name == "study" and opts.study_record and mode != "smoke":
-        args = ["--record", opts.study_record]
+    if name == "study" and opts.study_time and mode != "smoke":
+        args = ["--study-time", opts.study_time]
     if args is None:
         return False
     if name == "cuda":
@@ -157,7 +157,7 @@ def main(argv=None):
     g.add_argument("--full", action="store_true")
     g.add_argument("--smoke", action="store_true")
     ap.add_argument("--only", default=",".join(SECTIONS), help="comma list of: " + ", ".join(SECTIONS))
-    ap.add_argument("--study-record", default=None, help="a study's record (bench_study.py --run) for the study section")
+    ap.add_argument("--study-time", default=None, help="a study's record (bench_study.py --record) for the study section")
     args = ap.parse_args(argv)
     mode = "full" if args.full else "smoke" if args.smoke else "quick"
     only = args.only.split(",")
@@ -170,7 +170,7 @@ def main(argv=None):
     t0, fresh, notes = time.perf_counter(), set(), {}
     for name in SECTIONS:
         how = ("`bash benchmarks/gpu_check.sh` on a GPU" if name == "cuda" else
-               f"`python benchmarks/bench_study.py --record FILE --out benchmarks/results/{name}.md`"
+               f"`python benchmarks/bench_study.py --record -- ./run_all.sh ...` (see its docstring)"
                if name.startswith("study") else f"`python benchmarks/run_all.py --full --only {name}`")
         notes[name] = f"Not re-run in this run; to measure: {how}."
         if name not in only:
