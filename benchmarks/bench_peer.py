@@ -151,38 +151,30 @@ def main(argv=None):
     except ImportError as exc:
         peer = False
         lines += [f"deepctr-torch cannot be imported ({exc}): install it with `{PEER_INSTALL}`.", ""]
+    profile, loader = DATASET_DEFAULTS["movielens-100k"]
+    real = base_config(profile, model="din").model_overrides()
     try:
-        if ml:
-            profile, loader = DATASET_DEFAULTS["movielens-100k"]
-            variants = {"default": (tacr.data.load("movielens-100k", data_dir=args.data_dir), {}),
-                        "real": (tacr.data.load("movielens-100k", data_dir=args.data_dir, **loader),
-                                 base_config(profile, model="din").model_overrides())}
-        else:
-            variants = {"synthetic": (tacr.data.load("synthetic", profile="smoke" if args.smoke else "quick"), {})}
+        variants = {"default": (tacr.data.load("movielens-100k", data_dir=args.data_dir), {}),
+                    "real": (tacr.data.load("movielens-100k", data_dir=args.data_dir, **loader), real)} if ml else \
+            {"synthetic": (tacr.data.load("synthetic", profile="smoke" if args.smoke else "quick"), {})}
     except Exception as exc:  # noqa: BLE001 - data missing: say so in the table
-        lines += [f"Skipped: the data cannot be loaded ({type(exc).__name__}: {exc}); fetch it with "
-                  "`python -m tacr.data.fetch movielens-100k`."]
-        return write_result(out, lines, {"dataset": args.dataset})
+        return write_result(out, lines + [f"Skipped: no data ({exc}); `python -m tacr.data.fetch movielens-100k`."],
+                            {"dataset": args.dataset})
     res = {v: compare(d, range(seeds), epochs, batch_size, emb, o, peer) for v, (d, o) in variants.items()}
     lines += [f"BCE, Adam lr 1e-3, batch {batch_size}, {epochs} epoch(s), {seeds} seed(s), deepctr embedding {emb} per "
-              "field" + (f"; 'real': loader {loader}, tacr {base_config(profile, model='din').model_overrides()}" if ml else "")
-              + ". Val-selected test AUC: mean ± 95 % t-interval half-width over seeds.", ""]
-    rows = []
-    for v, r in res.items():
-        base = r["tacr DIN"]
-        for name, m in r.items():
-            lo, hi = m["ci"]
-            rows.append([v, name, f"{m['val_selected']:.4f}" + (f" ± {(hi - lo) / 2:.4f}" if hi == hi else ""),
-                         fmt(m["train_per_s"]), fmt(m["score_per_s"]), f"{m['fit_s'] / base['fit_s']:.2f}",
-                         f"{m['params']:,}"])
+              f"field{f'; real: loader {loader}, tacr {real}' if ml else ''}. Val-selected test AUC: mean ± 95 % "
+              "t-interval half-width over seeds.", ""]
     lines += table(["data", "model", "val-selected test AUC", "train samples/s", "scoring samples/s", "train time / tacr",
-                    "parameters"], rows)
-    others = {v: next((m for k, m in r.items() if k != "tacr DIN"), None) for v, r in res.items()}
+                    "parameters"],
+                   [[v, name, f"{m['val_selected']:.4f}" + ("" if seeds < 2 else f" ± {(m['ci'][1] - m['ci'][0]) / 2:.4f}"),
+                     fmt(m["train_per_s"]), fmt(m["score_per_s"]), f"{m['fit_s'] / r['tacr DIN']['fit_s']:.2f}",
+                     f"{m['params']:,}"] for v, r in res.items() for name, m in r.items()])
+    others = {v: m for v, r in res.items() for k, m in r.items() if k != "tacr DIN"}
     write_result(out, lines, {"dataset": args.dataset, "epochs": epochs, "seeds": seeds, "results": res,
-                              "tacr_minus_peer": {v: r["tacr DIN"]["val_selected"] - o["val_selected"]
-                                                  for v, r in res.items() if (o := others[v])},
+                              "tacr_minus_peer": {v: res[v]["tacr DIN"]["val_selected"] - o["val_selected"]
+                                                  for v, o in others.items()},
                               "peer_over_tacr_train_time": {v: o["fit_s"] / res[v]["tacr DIN"]["fit_s"]
-                                                            for v, o in others.items() if o}})
+                                                            for v, o in others.items()}})
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ def main(argv=None):
     t0, fresh, notes = time.perf_counter(), set(), {}
     for name in SECTIONS:
         how = ("`bash benchmarks/gpu_check.sh` on a GPU" if name == "cuda" else
-               f"`python benchmarks/bench_study.py --record -- ./run_all.sh ...` (see its docstring)"
+               "`python benchmarks/bench_study.py --record -- ./run_all.sh ...` (see its docstring)"
                if name.startswith("study") else f"`python benchmarks/run_all.py --full --only {name}`")
         notes[name] = f"Not re-run in this run; to measure: {how}."
         if name not in only:
