@@ -1,4 +1,4 @@
-"""Many runs at once: ``tacr.experiments.run_grid`` with one worker against several, on one device.
+"""Many runs at once: ``tacr.runs.run_grid`` with one worker against several, on one device.
 
 A study is a grid of small runs, so its wall time depends on how many runs a machine trains at
 once. The same grid (time-aware + rGAN, ``--runs`` seeds at a profile's settings, ``--epochs``
@@ -33,7 +33,7 @@ def main(argv=None):
     if args.smoke:
         args.profile_name, args.runs, args.epochs = "smoke", 2, 1
     import tacr.data
-    from tacr.experiments import run_grid
+    from tacr.runs import run_grid
     from tacr.study import base_config
 
     data = tacr.data.load("synthetic", profile=args.profile_name)

@@ -2,7 +2,7 @@
 
 ``batched B=n``: two ``step`` calls of ``tacr.samplers``' rGAN in a game epoch (a D step, then a
 G step) on n positives, D updated by the trainer's ``Critic``, at the reference paths (``nn.GRU``,
-every candidate row) and at ``tacr.study.FAST_PATHS``. ``per positive`` (written here): the same
+every candidate row) and at the trainer's own (the fused GRU, distinct candidate rows). ``per positive`` (written here): the same
 work as Algorithm 1 reads, one positive at a time: C candidates, G's policy (Eq. 16), one draw,
 D's hinge update; then C fresh candidates, G's policy with gradient, D's reward (Eq. 10, 15), a
 REINFORCE update with the previous reward as baseline; the reference is the faster of ``nn.GRU``
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +26,6 @@ from common import fmt, interleaved, out_path, table, write_result
 
 from tacr import models, samplers
 from tacr.batch import DeviceData
-from tacr.study import FAST_PATHS
 from tacr.train import GENERATOR_SEED_OFFSET, Critic, TrainConfig
 
 
@@ -108,8 +108,8 @@ def main(argv=None):
 
     dd = DeviceData(tacr.data.load("synthetic", profile=args.profile_name), args.device)
     train = dd["train"]
-    cfg = TrainConfig(n_candidates=args.candidates, tau_positives=0, pretrain_epochs=0)
-    fast = TrainConfig(n_candidates=args.candidates, tau_positives=0, pretrain_epochs=0, **FAST_PATHS)
+    fast = TrainConfig(n_candidates=args.candidates, tau_positives=0, pretrain_epochs=0)  # the trainer's paths
+    cfg = replace(fast, gru_kernel="packed", policy_distinct_rows=False)  # the reference paths
     ref_pair, fused_pair = make_pair(dd), make_pair(dd, gru_kernel="fused")
     pair = lambda p: [copy.deepcopy(m) for m in p]  # noqa: E731 - every path starts from the same weights
     runners = {}
@@ -132,7 +132,7 @@ def main(argv=None):
     lines = [f"## rGAN step: batched vs one positive at a time ({args.device})", "",
              f"Synthetic `{args.profile_name}` train split ({len(train.pos_rows):,} positives), time-aware D and G, "
              f"C = {args.candidates}; a D step and a G step per positive; median of {args.reps} interleaved "
-             "repetitions. 'fast paths': `tacr.study.FAST_PATHS`. 'vs per positive': against the faster "
+             "repetitions. 'fast paths': the trainer's own (fused GRU, distinct candidate rows). 'vs per positive': against the faster "
              "per-positive path.", ""]
     lines += table(["path", "positives per call", "positives/s", "vs per positive", "vs one draw"],
                    [[k, f"{n:,}", fmt(1 / per_pos[k]), f"{vs[k]:.1f}x", f"{per_pos['per positive, one draw'] / per_pos[k]:.1f}x"]

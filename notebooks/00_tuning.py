@@ -31,6 +31,8 @@ retune = False  # True: run the trials and write tuning.csv; False: show the tab
 rows = None  # None: every row of tacr.tune.ROWS; or a list of row names
 
 # %%
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -48,26 +50,42 @@ print(f"{S.data.name}, profile {S.profile}: {len(rows or tune.ROWS)} rows x {tun
 pd.DataFrame(tune.settings(S.base)).rename_axis("trial")
 
 # %%
+trials = None
 if retune:
-    table, trials, runs = tune.tune(S, rows)
+    table, trials, _ = tune.tune(S, rows)
     S.save_table(table, "tuning")
     S.save_table(trials, "tuning_trials")
-    grid = sns.relplot(data=runs, x="epoch", y="valid_auc", hue="trial", col="row", col_wrap=5, kind="line",
-                       marker="o", height=2.2, aspect=1.3, palette="colorblind", facet_kws={"sharey": False})
-    grid.set_titles("{col_name}", size=8)
-    grid.figure.suptitle(f"Validation AUC of each trial by epoch ({S.data.name})", y=1.02)
-    S.save_figure(grid.figure, "tuning_validation_curves")
-    plt.show()
-    display(table)
 elif S.tuning is not None:
     table = S.tuning
-    print(f"the committed table this study reads ({read_record(S.figures).get('tuning')}):")
-    display(table)
+    source = read_record(S.figures).get("tuning")
+    print(f"the table this study reads: {source}")
+    trials_file = Path(source).with_name("tuning_trials.csv") if source else None
+    if trials_file is not None and not trials_file.is_absolute():
+        trials_file = study.ROOT / trials_file
+    trials = pd.read_csv(trials_file) if trials_file is not None and trials_file.exists() else None
 else:
     table = None
     display(Markdown(f"No tuning table for `{dataset}` at the `{S.profile}` profile: every row trains at the "
                      f"profile's shared setting. Run the trials with `./run_all.sh --only 00 -p retune True` "
                      f"(and this dataset's parameters)."))
+if table is not None:
+    display(table)
+
+# %% [markdown]
+# ## Every trial's validation curve
+# One panel per row, one line per trial (trial 0: the profile's own setting).
+
+# %%
+if trials is not None:
+    curves = pd.DataFrame([{"row": r, "trial": k, "epoch": e + 1, "valid AUC": float(v)}
+                           for r, k, by_epoch in zip(trials["row"], trials["trial"], trials["valid AUC by epoch"])
+                           for e, v in enumerate(by_epoch.split())])
+    grid = sns.relplot(data=curves, x="epoch", y="valid AUC", hue="trial", col="row", col_wrap=5, kind="line",
+                       marker="o", height=2.2, aspect=1.3, palette="colorblind", facet_kws={"sharey": False})
+    grid.set_titles("{col_name}", size=8)
+    grid.figure.suptitle(f"Validation AUC of each trial by epoch ({S.data.name})", y=1.02)
+    S.save_figure(grid.figure, "tuning_validation_curves")
+    plt.show()
 
 # %% [markdown]
 # Reading the table: `trial` 0 is the profile's own setting, so a row whose best trial is 0 was

@@ -26,7 +26,9 @@ split (``eval_rows``), the selected epoch's test AUC on 40,000 rows (``final_eva
 verdicts' metric), and Kendall tau on 32 positives per G step (Fig. 8). ``real`` takes the same
 schedule with every validation and test row scored; item ids are learned from a small initial
 scale (``raw_id_init_std=1e-4``) and the MovieLens loaders code the user id as a field
-(``user_id_aux=True``), both chosen on MovieLens-100K's validation split.
+(``user_id_aux=True``), both fixed while matching tacr's DIN against a peer library on
+MovieLens-100K. These are the profiles' shared settings; each row's own come from the tuning
+protocol (:mod:`tacr.tune`) where a dataset has a tuning table.
 """
 from __future__ import annotations
 

@@ -18,11 +18,10 @@ movies are the rated ones, re-indexed 0..n-1 in raw-id order (``data.raw_ids``: 
 category, title). No content features: ``items.raw`` is None (learned 50-d movie-id
 embedding; :mod:`tacr.data.schema`). Many ratings share a second; a history holds strictly earlier clicks only.
 Opt-in ``user_id_aux=True`` adds the user id as a fourth user field (code 1 + user index; the
-paper's aux are attributes only). On the ML-100K split (84 % of test rows from users absent
-from training) it is worth +0.02 test AUC to tacr's DIN, chosen on validation
-(``benchmarks/bench_peer.py --dataset movielens-100k``): the per-user term absorbs each training
-user's rating propensity, so the item embeddings are learned net of who rated the item; an
-unseen user keeps the small initial row of its code.
+paper's aux are attributes only). It is the MovieLens datasets' default for every row alike
+(``tacr.profiles.DATASET_DEFAULTS``; docs/study.md, "Tuning"): the per-user term absorbs each
+training user's rating propensity, so the item embeddings are learned net of who rated the item;
+an unseen user keeps the small initial row of its code.
 Split by time: the last ``test_frac`` of the time span is test, the ``valid_frac`` before it
 validation (or fractions of the rows, ``split_by="rows"``, or explicit bounds: one
 :class:`~tacr.data.split.SplitSpec`, :data:`SPLIT` by default).
