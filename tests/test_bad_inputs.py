@@ -199,12 +199,17 @@ def _(tmp):
     return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
 
 
+def with_date_text(tmp, row: int, text: str, fmt: str):
+    """A load of the example log with its times written as dates (``fmt``) and row ``row``'s as ``text``."""
+    df = base_df()
+    df["time"] = pd.to_datetime(df["time"], unit="s").dt.strftime(fmt)
+    df.loc[row, "time"] = text
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
 @case("csv-year-3000-date-text", Err("log.csv", "time", 1, ("out of range",)), "one date in year 3000 (text)")
 def _(tmp):
-    df = base_df()
-    df["time"] = pd.to_datetime(df["time"], unit="s").dt.strftime("%Y-%m-%d %H:%M:%S")
-    df.loc[4, "time"] = "3000-01-01 00:00:00"
-    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+    return with_date_text(tmp, 4, "3000-01-01 00:00:00", "%Y-%m-%d %H:%M:%S")
 
 
 @case("csv-negative-time", Err("log.csv", "time", 2, ("negative",)), "two negative unix times")
@@ -275,35 +280,33 @@ def _(tmp):
 
 @case("csv-unparseable-date", Err("log.csv", "time", 1, ("not a parseable date",)), "a date written 'yesterday'")
 def _(tmp):
-    df = base_df()
-    df["time"] = pd.to_datetime(df["time"], unit="s").dt.strftime("%Y-%m-%d %H:%M")
-    df.loc[3, "time"] = "yesterday"
-    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+    return with_date_text(tmp, 3, "yesterday", "%Y-%m-%d %H:%M")
 
 
 # ---------------------------------------------------------------------------------- labels
+def with_labels(tmp, rows, value):
+    """A load of the example log with the labels of ``rows`` (a ``.loc`` slice) set to ``value``."""
+    df = base_df()
+    df.loc[rows, "label"] = value
+    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+
+
 @case("csv-test-no-negatives", Err("log.csv", "label", 4, (r"\[test\]", "no negatives", "AUC")),
       "a test split whose rows are all clicks")
 def _(tmp):
-    df = base_df()
-    df.loc[36:, "label"] = 1
-    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+    return with_labels(tmp, slice(36, None), 1)
 
 
 @case("csv-valid-no-negatives", Err("log.csv", "label", 4, (r"\[valid\]", "no negatives")),
       "a validation split whose rows are all clicks")
 def _(tmp):
-    df = base_df()
-    df.loc[32:35, "label"] = 1
-    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+    return with_labels(tmp, slice(32, 35), 1)
 
 
 @case("csv-valid-no-positives", Err("log.csv", "label", 4, (r"\[valid\]", "no positives")),
       "a validation split without clicks")
 def _(tmp):
-    df = base_df()
-    df.loc[32:35, "label"] = 0
-    return lambda: load_table(write(tmp / "log.csv", csv_text(df)))
+    return with_labels(tmp, slice(32, 35), 0)
 
 
 @case("csv-all-ones", Err("log.csv", "label", 40, ("no negatives", "all 40 rows have label 1")), "every label 1")

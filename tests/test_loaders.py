@@ -280,22 +280,24 @@ def _corrupt(tmp_path, name, file, old, new, count=1):
     return folder
 
 
+def refused(folder, dataset: str, match: str, **options):
+    """Loading ``dataset`` from ``folder`` stops with a DataError matching ``match``."""
+    with pytest.raises(DataError, match=match):
+        D.load(dataset, data_dir=folder, cache=False, **options)
+
+
 def test_truncated_row(tmp_path):
     f = _corrupt(tmp_path, "taobao", "raw_sample.csv", "101,1494007200,1003,430548_1007,1,0", "101,1494007200,1003,430548_1007,1")
-    with pytest.raises(DataError, match=r"raw_sample\.csv: column 'clk': 1 bad row: wrong number of fields.*truncated"):
-        D.load("taobao", data_dir=f, cache=False)
+    refused(f, "taobao", r"raw_sample\.csv: column 'clk': 1 bad row: wrong number of fields.*truncated")
     f = _corrupt(tmp_path / "m", "ml-1m", "ratings.dat", "3::4::5::978300500", "3::4::5")
-    with pytest.raises(DataError, match=r"ratings\.dat: column 'time': 1 bad row: wrong number of fields"):
-        D.load("movielens-1m", data_dir=f, cache=False)
+    refused(f, "movielens-1m", r"ratings\.dat: column 'time': 1 bad row: wrong number of fields")
 
 
 def test_non_numeric_timestamp(tmp_path):
     f = _corrupt(tmp_path, "taobao", "raw_sample.csv", ",1494518900,", ",2017-05-12 10:00,", count=2)
-    with pytest.raises(DataError, match=r"raw_sample\.csv: column 'time_stamp': 2 bad rows: not a valid int64"):
-        D.load("taobao", data_dir=f, cache=False)
+    refused(f, "taobao", r"raw_sample\.csv: column 'time_stamp': 2 bad rows: not a valid int64")
     f = _corrupt(tmp_path / "m", "ml-100k", "u.data", "978300999", "soon")
-    with pytest.raises(DataError, match=r"u\.data: column 'time': 1 bad row"):
-        D.load("movielens-100k", data_dir=f, cache=False)
+    refused(f, "movielens-100k", r"u\.data: column 'time': 1 bad row")
     text = (FIX / "table" / "impressions.csv").read_text().replace("2024-03-05 07:15:00", "yesterday")
     (tmp_path / "t.csv").write_text(text)
     with pytest.raises(DataError, match=r"t\.csv: column 'time': 1 bad row: not a parseable"):
@@ -312,11 +314,9 @@ def test_non_numeric_timestamp(tmp_path):
 
 def test_unknown_ad_id(tmp_path):
     f = _corrupt(tmp_path, "taobao", "raw_sample.csv", "102,1494259220,1001,", "102,1494259220,9999,")
-    with pytest.raises(DataError, match=r"raw_sample\.csv: column 'adgroup_id': 1 bad row: 1 ad id\(s\) not in ad_feature\.csv \(e\.g\. 9999\)"):
-        D.load("taobao", data_dir=f, cache=False)
+    refused(f, "taobao", r"raw_sample\.csv: column 'adgroup_id': 1 bad row: 1 ad id\(s\) not in ad_feature\.csv \(e\.g\. 9999\)")
     f = _corrupt(tmp_path / "m", "ml-1m", "ratings.dat", "2::5::4::", "2::77::4::")
-    with pytest.raises(DataError, match=r"ratings\.dat: column 'movie': 1 bad row.*not in movies\.dat"):
-        D.load("movielens-1m", data_dir=f, cache=False)
+    refused(f, "movielens-1m", r"ratings\.dat: column 'movie': 1 bad row.*not in movies\.dat")
 
 
 # ------------------------------------------------------------------------------------- cache
