@@ -43,6 +43,8 @@ SECTIONS = {
     "taobao": ("bench_taobao.py", None, [], ["--smoke"]),
     "study": ("bench_study.py", None, None, ["--smoke"]),  # reads a recorded study: --study-time
     "study_ml100k": ("bench_study.py", None, None, None),  # the MovieLens-100K study's record: stored only
+    "tuning_synthetic": ("bench_study.py", None, None, None),  # the tuning runs' records (00_tuning -p retune True)
+    "tuning_ml100k": ("bench_study.py", None, None, None),
     "cuda": ("gpu_check.sh", [], [], []),  # runs where torch sees a GPU; else the stored results/cuda/
 }
 #: (target, results file, figure: a dotted key of its JSON, rule it must meet ("": reported), how it reads)
@@ -59,6 +61,11 @@ TARGETS = [
      "peak {:.2f} GB"),
     ("default study (`./run_all.sh`) < 60 min on 2 cores", "study", "wall_minutes", "< 60", "{:.1f} min"),
     ("default study < 8 GB peak memory", "study", "peak_gb", "< 8", "{:.2f} GB"),
+    ("the MovieLens-100K study (`./run_all.sh -p dataset movielens-100k`) < 2 h on 2 cores", "study_ml100k",
+     "wall_minutes", "< 120", "{:.1f} min"),
+    ("tuning the simulator's rows (`./run_all.sh --only 00 -p retune True`) < 2 h on 2 cores", "tuning_synthetic",
+     "wall_minutes", "< 120", "{:.1f} min"),
+    ("tuning MovieLens-100K's rows < 2 h on 2 cores", "tuning_ml100k", "wall_minutes", "< 120", "{:.1f} min"),
     ("Taobao's full log (26M rows) loads within 24 GB", "taobao", "peak_rss_gb", "< 24", "peak {:.1f} GB"),
     ("many runs at once: the best `run_grid` worker count on the CPU", "grid", "best_speedup", "", "{:.2f}x one worker"),
     ("one `paper` epoch on a GPU, incl. scoring valid and test", "cuda/scale", "epoch.paper_epoch_s", "", "{:.1f} s"),
