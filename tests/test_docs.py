@@ -85,3 +85,18 @@ def test_nothing_cites_a_file_outside_the_project():
             hits += [f"{name}:{i}" for i, line in enumerate(path.read_text(errors="ignore").splitlines(), 1)
                      if outside.search(line)]
     assert not hits, hits[:20]
+
+
+def test_only_the_committed_runs_folders_are_tracked(monkeypatch):
+    """A run at any other profile, seeds or dataset writes a folder git ignores, so a smoke or
+    quick run leaves the checkout clean; the committed runs' folders stay tracked."""
+    from tacr import profiles
+
+    monkeypatch.delenv("TACR_FIGURES", raising=False)
+    runs = {("synthetic", None, None): True, ("movielens-100k", None, None): True,
+            ("synthetic", "smoke", None): False, ("synthetic", "quick", "[0, 1]"): False,
+            ("movielens-100k", "smoke", None): False, ("table", None, None): False}
+    for (dataset, profile, seeds), tracked in runs.items():
+        probe = profiles.outputs(dataset, profile, seeds).figures / "table1_data.csv"
+        ignored = subprocess.run(["git", "check-ignore", "-q", str(probe)], cwd=ROOT).returncode == 0
+        assert ignored != tracked, (dataset, profile, seeds, probe)
