@@ -83,10 +83,10 @@ def command_of(record: dict) -> str:
     return f"`{' '.join(words)}`" + (" with no arguments" if len(words) == 1 else "")
 
 
-def results_block(fig: Path, home: Path | None = None) -> str:
+def results_block(fig: Path, home: Path | None = None, committed: bool = True) -> str:
     """The generated Markdown of a results folder (without markers): which run, the claims,
     then each table and figure; ``home``: the folder of the file the block goes into (links
-    are relative to it)."""
+    are relative to it); ``committed``: the block of a committed run's page (else "This run")."""
     fig = Path(fig)
     home = Path(home) if home is not None else ROOT
     record = read_record(fig)
@@ -109,7 +109,7 @@ def results_block(fig: Path, home: Path | None = None) -> str:
     machine = (f" Environment: torch {env['torch']}, numpy {env['numpy']}, pandas {env['pandas']} on {env['machine']} "
                f"with {', '.join(env['cpu vector units']) or 'no AVX2'} (another CPU's vector units round float sums "
                "differently, so the last digits can differ there)." if env else "")
-    out = ["## The committed run", "",
+    out = ["## The committed run" if committed else "## This run", "",
            f"{command} (tacr {record.get('tacr', 'version unknown')}){where}, {seeds} seeds.{took}{machine} Every "
            "number below comes from that run. The paper's numbers are its in-station-Sep dataset (JD.com, private): "
            "compare orderings and relative improvements, not absolute AUCs.", "",
@@ -185,7 +185,7 @@ def main(argv=None) -> None:
         write_record(fig, {"seconds": round(args.seconds)})
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, results_block(fig, home=out.parent) + "\n")
+    atomic_write_text(out, results_block(fig, home=out.parent, committed=bool(args.page)) + "\n")
     written = [str(out)]
     if args.page:
         written.append(str(write_page(args.page, fig)))

@@ -50,6 +50,14 @@ def test_block_lists_every_verdict_and_skips_missing_tables(fig):
     assert "took 10.0 minutes" in block and "fig7_reward_ablation.md not written" in block and "(tacr 9.9)" in block
 
 
+def test_a_run_without_a_page_is_not_called_the_committed_run(tmp_path, fig):
+    """`run_all.sh` writes every run's block to outputs/RESULTS.md; only a run that rewrites a
+    committed page is "the committed run"."""
+    out = tmp_path / "RESULTS.md"
+    report.main(["--figures", str(fig), "--out", str(out)])
+    assert out.read_text().startswith("## This run\n") and "committed run" not in out.read_text().splitlines()[0]
+
+
 def test_update_between_replaces_only_the_block(tmp_path, fig):
     page = tmp_path / "page.md"
     page.write_text("# title\n\nprose\n<!-- RESULTS -->\nOLD-BLOCK\n<!-- /RESULTS -->\n\n## after\n")
