@@ -120,7 +120,7 @@ def main(argv=None):
     stamp = lambda key: datetime.fromisoformat(rec[key].replace("Z", "+00:00")).timestamp()  # noqa: E731
     runs = read_runs(folder, None if args.smoke else stamp("started"), None if args.smoke else stamp("finished") + 5)
     wall, peak = rec["wall_seconds"], rec["peak_rss_gb"]
-    lines = ["## The study's time: `./run_all.sh` and its runs", "",
+    lines = [f"## Time and memory of `{rec['command']}`", "",
              f"`{rec['command']}` (exit status {rec.get('exit_status')}) from {rec['started']} to {rec['finished']} "
              f"on {rec['cores']} cores: **{wall / 60:.1f} min**, peak memory **{peak:.2f} GB** "
              f"({rec['peak_memory_kind']}). Runs from the cache `{folder}` written in that time.", ""]

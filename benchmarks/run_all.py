@@ -42,6 +42,9 @@ SECTIONS = {
     "peer_ml100k": ("bench_peer.py", None, ["--dataset", "movielens-100k"], ["--dataset", "movielens-100k", "--smoke"]),
     "taobao": ("bench_taobao.py", None, [], ["--smoke"]),
     "study": ("bench_study.py", None, None, ["--smoke"]),  # reads a recorded study: --study-time
+    "install": ("bench_study.py", None, None, None),  # ./run_all.sh --check in a fresh clone: making .venv
+    "study_smoke": ("bench_study.py", None, None, None),  # ./run_all.sh -p profile smoke / quick: stored only
+    "study_quick": ("bench_study.py", None, None, None),
     "study_ml100k": ("bench_study.py", None, None, None),  # the MovieLens-100K study's record: stored only
     "tuning_synthetic": ("bench_study.py", None, None, None),  # the tuning runs' records (00_tuning -p retune True)
     "tuning_ml100k": ("bench_study.py", None, None, None),
@@ -59,6 +62,10 @@ TARGETS = [
     ("tacr's DIN, the study's real-data settings: the same", "peer_ml100k", "tacr_minus_peer.real", ">= -0.005", "{:+.4f}"),
     ("one `paper` epoch of time-aware + rGAN within 16 GB (CPU)", "data_paper", "epoch.epoch_peak_rss_gb", "< 16",
      "peak {:.2f} GB"),
+    ("first install: `./run_all.sh --check` in a fresh clone (makes .venv)", "install", "wall_minutes", "",
+     "{:.1f} min"),
+    ("smoke profile (`./run_all.sh -p profile smoke`) on 2 cores", "study_smoke", "wall_minutes", "", "{:.1f} min"),
+    ("quick profile (`./run_all.sh -p profile quick`) on 2 cores", "study_quick", "wall_minutes", "", "{:.1f} min"),
     ("default study (`./run_all.sh`) < 60 min on 2 cores", "study", "wall_minutes", "< 60", "{:.1f} min"),
     ("default study < 8 GB peak memory", "study", "peak_gb", "< 8", "{:.2f} GB"),
     ("the MovieLens-100K study (`./run_all.sh -p dataset movielens-100k`) < 2 h on 2 cores", "study_ml100k",
@@ -178,7 +185,7 @@ def main(argv=None):
     for name in SECTIONS:
         how = ("`bash benchmarks/gpu_check.sh` on a GPU" if name == "cuda" else
                "`python benchmarks/bench_study.py --record -- ./run_all.sh ...` (see its docstring)"
-               if name.startswith("study") else f"`python benchmarks/run_all.py --full --only {name}`")
+               if SECTIONS[name][0] == "bench_study.py" else f"`python benchmarks/run_all.py --full --only {name}`")
         notes[name] = f"Not re-run in this run; to measure: {how}."
         if name not in only:
             continue
