@@ -12,10 +12,13 @@
 #
 # Beyond the paper, an **ablation** separates what the time-aware model gains from *seeing* time
 # from what it gains by *attending* with it: the baselines above get no time input at all, so in
-# any world with temporal effects the time-aware model wins partly by seeing time. Two more rows:
+# any world with temporal effects the time-aware model wins partly by seeing time. Three more rows:
 #
 # * **DIN + absolute time** — DIN given the time-aware model's absolute-time one-hots (month,
 #   weekday, day, hour) in its item embedding;
+# * **DIN + absolute and relative time** — the same, and each history click's relative-time
+#   encoding (Eq. 3) as an input of DIN's activation unit: every time input the time-aware model
+#   has, read by DIN's unit instead of attention over GRU states;
 # * **time-aware, no relative time** — the time-aware model without the relative-time term of
 #   Eq. (4): GRU attention with the absolute-time one-hots.
 #
@@ -37,7 +40,7 @@ seeds = None  # None: the profile's (study: 5 seeds; quick: 2)
 epochs = None  # None: the profile's default
 device = "auto"
 workers = "auto"  # parallel training processes on CPU ("auto": one per core)
-models = ["gru", "din", "gru_attention", "time_aware", "din_time", "time_aware_no_dt"]  # the last two: the ablation
+models = ["gru", "din", "gru_attention", "time_aware", "din_time", "din_time_dt", "time_aware_no_dt"]  # the last three: the ablation
 sampler = "rgan"
 null_world = True  # simulator only: also run the time-aware model and GRU attention without temporal effects
 

@@ -36,7 +36,8 @@ CALIBRATION_BUCKETS = 105  # "With 105 buckets, the calibration error drops to a
 BEST_TEMPERATURE = 20.0
 
 MODEL_LABELS = {"gru": "two-layer GRU", "din": "DIN", "gru_attention": "GRU attention", "time_aware": "time-aware attention",
-                "din_time": "DIN + absolute time", "time_aware_no_dt": "time-aware, no relative time"}
+                "din_time": "DIN + absolute time", "din_time_dt": "DIN + absolute and relative time",
+                "time_aware_no_dt": "time-aware, no relative time"}
 SAMPLER_LABELS = LABELS  # one source: tacr.samplers
 
 

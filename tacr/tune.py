@@ -49,7 +49,7 @@ SETTINGS = ("lr_d", "lr_g", "steps_per_epoch", "weight_decay", "epochs")
 #: + uniform).
 ROWS: dict[str, dict] = {
     **{f"{m}+rgan": dict(model=m, sampler="rgan")
-       for m in ("gru", "din", "gru_attention", "time_aware", "din_time", "time_aware_no_dt")},
+       for m in ("gru", "din", "gru_attention", "time_aware", "din_time", "din_time_dt", "time_aware_no_dt")},
     **{f"time_aware+{s}": dict(model="time_aware", sampler=s)
        for s in ("lr", "under", "user_fixed", "uniform", "irgan", "irgan_pp")},
     "time_aware+rgan+cosine": dict(model="time_aware", sampler="rgan", policy="cosine", temperature=0.1),

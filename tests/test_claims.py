@@ -152,6 +152,22 @@ def test_every_row_names_its_evidence(tmp_path):
     assert all(f"| {v.evidence} |" in v.markdown_row() for v in real)
 
 
+def test_ablation_rows_planted_only_where_the_two_sides_see_different_time(tmp_path):
+    """On the simulator a row is 'planted' when one side sees a time input the other does not;
+    time-aware attention against DIN given every same time input differs only in the readout."""
+    from tacr.profiles import write_record
+
+    per_run({"time_aware": 0.02, "din": 0.0, "din_time": 0.0, "din_time_dt": 0.01, "time_aware_no_dt": 0.0}
+            ).to_parquet(tmp_path / "table2_runs.parquet")
+    write_record(tmp_path, {"simulator": True})
+    rows = {v.claim: v for v in claims.embedding_claims(tmp_path)}
+    assert rows[claims.SAME_TIME_INPUTS].evidence == claims.SIMULATED
+    assert rows[claims.SAME_TIME_INPUTS].verdict == claims.SUPPORTED  # +0.01 at 5 seeds, noise 0.001
+    assert rows["(ablation) relative-time inputs improve DIN given absolute time"].evidence == claims.PLANTED
+    assert rows["(ablation) time-aware attention beats DIN given the same absolute-time inputs"].evidence == claims.PLANTED
+    assert "DIN + absolute and relative time 0." in rows[claims.SAME_TIME_INPUTS].ours
+
+
 def test_holm_over_the_folders_family(tmp_path):
     """Every row judged by a test of "no difference" carries Holm's adjusted p-value over the
     folder's family (the control left out); a row supported alone can lose it after Holm."""

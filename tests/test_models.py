@@ -188,6 +188,15 @@ def np_gru(gru: nn.GRU, x: np.ndarray) -> np.ndarray:
     return out
 
 
+def np_time_encoding(batch, dim):
+    """Eq. (3) in float64 numpy: (B, L, dim), sin at even and cos at odd indices."""
+    dt = (batch.time[:, None] - batch.hist_time).numpy().astype(np.float64)
+    ang = dt[..., None] / 10000.0 ** (2 * np.arange(dim // 2) / dim)
+    e_t = np.empty(dt.shape + (dim,))
+    e_t[..., 0::2], e_t[..., 1::2] = np.sin(ang), np.cos(ang)
+    return e_t
+
+
 def np_reference(model, dev, batch):
     """e_h and score from Eq. (2)-(6) in numpy, using the module's weights and item embeddings."""
     cfg = model.cfg
@@ -201,8 +210,11 @@ def np_reference(model, dev, batch):
     P = lambda m: m.weight.detach().double().numpy()  # noqa: E731
     if cfg.history == "din":
         fc1 = model.readout.fc1
-        x = np.concatenate([el, np.broadcast_to(e0[:, None], el.shape), el - e0[:, None], el * e0[:, None]], -1)
-        hdn = np.maximum(x @ P(fc1).T + fc1.bias.detach().double().numpy(), 0)
+        blocks, W1 = [el, np.broadcast_to(e0[:, None], el.shape), el - e0[:, None], el * e0[:, None]], P(fc1)
+        if cfg.time_attention:  # DIN given relative time: the interleaved Eq. (3) encoding as a fifth block
+            blocks.append(np_time_encoding(batch, cfg.time_dim))
+            W1 = np.concatenate([W1, P(model.readout.W_t)], 1)
+        hdn = np.maximum(np.concatenate(blocks, -1) @ W1.T + fc1.bias.detach().double().numpy(), 0)
         out = model.readout.rest[-1]
         w = (hdn @ P(out).T + out.bias.detach().double().numpy())[..., 0] * mask
         e_h = (w[..., None] * el).sum(1)
@@ -214,12 +226,7 @@ def np_reference(model, dev, batch):
             att = model.readout
             pre = h @ P(att.W_h).T + (e0 @ P(att.W_i).T)[:, None]
             if cfg.time_attention:
-                dt = (batch.time[:, None] - batch.hist_time).numpy().astype(np.float64)
-                j = np.arange(cfg.time_dim // 2)
-                ang = dt[..., None] / 10000.0 ** (2 * j / cfg.time_dim)
-                e_t = np.empty(dt.shape + (cfg.time_dim,))
-                e_t[..., 0::2], e_t[..., 1::2] = np.sin(ang), np.cos(ang)
-                pre = pre + e_t @ P(att.W_t).T
+                pre = pre + np_time_encoding(batch, cfg.time_dim) @ P(att.W_t).T
             u = (np.tanh(pre) @ P(att.v).T)[..., 0]
             u = np.where(mask, u, -np.inf)
             a = np.exp(u - np.where(mask.any(1), u.max(1), 0)[:, None])
@@ -313,6 +320,7 @@ def test_parameter_counts(data, data_noraw):
         "din": base + mlp(50 + 8) + din,
         "gru_attention": base + mlp(50 + 8) + gru + attn,
         "din_time": base + time_oh + mlp(50 + 8 + 32) + din,
+        "din_time_dt": base + time_oh + mlp(50 + 8 + 32) + din + 90 * 36,  # + DIN's W_t block (no bias)
         "time_aware_no_dt": base + time_oh + mlp(50 + 8 + 32) + gru + attn,
     }
     assert expected["time_aware"] == 8 * C + 8 + 8 * A + 8 + 189 + 624 + 24_570 + 98_280 + 24_390
@@ -381,7 +389,7 @@ def test_build_rejects_bad_input(data):
     with pytest.raises(ValueError, match="unknown ModelConfig"):
         build("gru", data.spec, hidden=3)
     with pytest.raises(ValueError, match="time_attention"):
-        build("din", data.spec, time_attention=True)
+        build("gru", data.spec, time_attention=True)  # the last GRU state attends to nothing
 
 
 # ------------------------------------------------------------------------- CUDA

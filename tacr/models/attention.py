@@ -22,6 +22,11 @@ DIN (Zhou et al., KDD 2018) local activation unit::
     w_l = MLP([e_l, e_0, e_l - e_0, e_l * e_0])   hidden (36,), ReLU, linear scalar output
     e_h = sum_l w_l e_l                           unnormalised: no softmax; padding w_l = 0
 
+Given relative time (``time_dim`` set; beyond the paper, the ablation row ``din_time_dt``), the
+unit also takes each history click's Eq. (3) encoding as a fifth input block,
+``MLP([e_l, e_0, e_l - e_0, e_l * e_0, e_t_l])``: DIN sees the same time inputs as the time-aware
+model and differs from it only in how it reads the history.
+
 The first DIN layer is stored as one ``Linear(4d, 36)`` but evaluated split by blocks,
 ``(W_1 + W_3) e_l + (W_2 - W_3) e_0 + W_4 (e_l * e_0) + b``, so the history part is computed once
 per distinct history. DIN's own code uses 80-40 hidden units with PReLU/Dice; we use one 36-unit
@@ -124,28 +129,37 @@ class DINActivation(nn.Module):
         inv: (B,) or None, as in :class:`TimeAwareAttention`.
         e_0: (B, d) target item embedding.
         mask: (B, L) bool.
+        dt: (B, L) int64 t0 - t_l in seconds, used only with ``time_dim`` (the fifth input block).
     Returns:
         e_h (B, d), w (B, L).
     """
 
-    def __init__(self, item_dim: int = 90, hidden: tuple[int, ...] = (36,)):
+    def __init__(self, item_dim: int = 90, hidden: tuple[int, ...] = (36,), time_dim: int | None = None,
+                 time_base: float = 10000.0):
         super().__init__()
         if not hidden:
             raise ValueError("DIN activation unit needs at least one hidden layer")
         self.d = item_dim
         self.fc1 = nn.Linear(4 * item_dim, hidden[0])
+        self.W_t = nn.Linear(time_dim, hidden[0], bias=False) if time_dim else None  # the e_t_l block of fc1
+        self.time_dim, self.time_base = time_dim, time_base
         rest = []
         for a, b in zip(hidden, hidden[1:]):
             rest += [nn.ReLU(), nn.Linear(a, b)]
         self.rest = nn.Sequential(*rest, nn.ReLU(), nn.Linear(hidden[-1], 1))
 
-    def forward(self, e_l, inv, e_0, mask):
+    def forward(self, e_l, inv, e_0, mask, dt=None):
         b, l, r = real_positions(mask, inv)  # (R,) x 3
         W_l, W_0, W_d, W_p = self.fc1.weight.split(self.d, dim=1)  # 4 x (k, d)
         x = _rows(e_l, r)  # (R, d)
         hist = _rows(e_l @ (W_l + W_d).T, r)  # (R, k): once per distinct history
         tgt = (e_0 @ (W_0 - W_d).T + self.fc1.bias)[b]  # (R, k)
-        w = self.rest(hist + tgt + (x * e_0[b]) @ W_p.T).squeeze(-1)  # (R,)
+        pre = hist + tgt + (x * e_0[b]) @ W_p.T  # (R, k)
+        if self.W_t is not None:  # W_t e_t_l, even columns taking sin and odd cos, as in TimeAwareAttention
+            sin, cos = time_phase(dt[b, l], self.time_dim, self.time_base)  # (R, d_t/2) x 2
+            W = self.W_t.weight  # (k, d_t)
+            pre = pre.addmm_(sin, W[:, 0::2].T).addmm_(cos, W[:, 1::2].T)  # (R, k)
+        w = self.rest(pre).squeeze(-1)  # (R,)
         e_h = x.new_zeros(e_0.shape).index_add(0, b, w.unsqueeze(1) * x)  # (B, d)
         w = w.new_zeros(mask.shape).index_put((b, l), w)  # (B, L), padding exactly 0
         return e_h, w

@@ -6,6 +6,10 @@ score ``f(e_s)`` = one linear layer (Sec. 4.2).
 Baselines (docs/method.md §3, no temporal inputs: the item embedding takes ``[e_r, e_c]`` only):
 ``gru`` (e_h = last real GRU state), ``din`` (DIN activation unit over the item embeddings, no
 GRU), ``gru_attention`` (Eq. (4) without the ``W_t e_t`` term).
+Ablation rows beyond the paper (docs/method.md §3): ``din_time`` (DIN with the absolute-time
+one-hots of Eq. (1)), ``din_time_dt`` (DIN with those and each history click's Eq. (3) encoding
+in its activation unit: the time-aware model's time inputs), ``time_aware_no_dt`` (the time-aware
+model without the ``W_t e_t`` term).
 
 Departures, all deliberate:
 * GRU: ``nn.GRU`` (the cuDNN variant: reset gate applied after the hidden matmul,
@@ -49,7 +53,7 @@ class ModelConfig:
     name: str = "time_aware"
     history: str = "attention"  # "attention" (Eq. 4-5) | "last" (last GRU state) | "din"
     temporal: bool = True  # month/weekday/day/hour one-hots in the item embedding (Eq. 1)
-    time_attention: bool = True  # the W_t e_t term of Eq. (4)
+    time_attention: bool = True  # the W_t e_t term of Eq. (4); with history="din": e_t_l as DIN's fifth input block
     onehot_dim: int = 8  # each one-hot layer's output (Sec. 4.2)
     item_dim: int = 90  # d: item embedding and every layer of F
     item_layers: int = 3  # layers of F (ReLU, ReLU, tanh)
@@ -71,8 +75,8 @@ class ModelConfig:
     def __post_init__(self):
         if self.history not in HISTORY_KINDS:
             raise ValueError(f"history must be one of {HISTORY_KINDS}, got {self.history!r}")
-        if self.time_attention and self.history != "attention":
-            raise ValueError("time_attention needs history='attention'")
+        if self.time_attention and self.history == "last":
+            raise ValueError("time_attention needs history='attention' or 'din' (the last GRU state attends to nothing)")
         if self.time_attention and (self.time_dim < 2 or self.time_dim % 2):
             raise ValueError(f"time_dim must be even and >= 2, got {self.time_dim}")
         for f in ("onehot_dim", "item_dim", "item_layers", "gru_hidden", "gru_layers", "attn_dim", "aux_dim"):
@@ -92,8 +96,10 @@ PRESETS: dict[str, dict] = {
     "gru_attention": dict(history="attention", temporal=False, time_attention=False),
     # beyond the paper, to separate seeing time from attending with it (Table 2's ablation rows):
     # DIN given the time-aware model's absolute-time one-hots, and the time-aware model without
-    # the relative-time term of Eq. (4) (GRU attention with the absolute-time one-hots)
+    # the relative-time term of Eq. (4) (GRU attention with the absolute-time one-hots); and DIN
+    # given both, absolute and relative time: the time-aware model's inputs, DIN's readout
     "din_time": dict(history="din", temporal=True, time_attention=False),
+    "din_time_dt": dict(history="din", temporal=True, time_attention=True),
     "time_aware_no_dt": dict(history="attention", temporal=True, time_attention=False),
 }
 MODEL_NAMES = tuple(PRESETS)
@@ -137,7 +143,8 @@ class CTRModel(nn.Module):
             self.readout = TimeAwareAttention(cfg.gru_hidden, d, cfg.attn_dim,
                                               cfg.time_dim if cfg.time_attention else None, cfg.time_base)
         elif cfg.history == "din":
-            self.readout = DINActivation(d, tuple(cfg.din_hidden))
+            self.readout = DINActivation(d, tuple(cfg.din_hidden), cfg.time_dim if cfg.time_attention else None,
+                                         cfg.time_base)
         else:
             self.readout = None
         self.aux_embedding = AuxEmbedding(tuple(spec.aux_sizes), cfg.aux_dim)
@@ -206,8 +213,9 @@ class CTRModel(nn.Module):
             e_l = self.embed_items(data, h_item, h_time)  # (U, L, d)
 
         weights = None
+        dt = batch.time.unsqueeze(1) - batch.hist_time if cfg.time_attention else None  # (B, L)
         if cfg.history == "din":
-            e_h, weights = self.readout(e_l, inv, e_0, mask)  # (B, d), (B, L)
+            e_h, weights = self.readout(e_l, inv, e_0, mask, dt)  # (B, d), (B, L)
         else:
             states = run_gru(self.gru, e_l, h_len, cfg.gru_kernel)  # (U, L, H)
             if cfg.history == "last":
@@ -215,7 +223,6 @@ class CTRModel(nn.Module):
                 last = states[torch.arange(len(idx), device=idx.device), idx]  # (U, H)
                 e_h = last if inv is None else last[inv]  # (B, H)
             else:
-                dt = batch.time.unsqueeze(1) - batch.hist_time if cfg.time_attention else None  # (B, L)
                 e_h, weights = self.readout(states, inv, e_0, dt, mask)  # (B, H), (B, L)
 
         e_a = self.aux_embedding(data.user_aux[batch.user])  # (B, a)
