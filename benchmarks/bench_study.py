@@ -74,8 +74,9 @@ def record(cmd: list[str], path: Path) -> None:
     path.write_text(json.dumps(rec, indent=1))
 
 
-def read_runs(folder: Path, since: float | None, until: float | None):
-    """One row per run written in [since, until]: its seconds and config."""
+def read_runs(folder: Path, since: float | None, until: float | None, dataset: str | None = None):
+    """One row per run written in [since, until] (of ``dataset`` only, when given): its seconds
+    and config."""
     import pandas as pd
 
     rows = []
@@ -83,7 +84,7 @@ def read_runs(folder: Path, since: float | None, until: float | None):
         if f.name.endswith(".scores.parquet") or not (since or 0) <= f.stat().st_mtime <= (until or float("inf")):
             continue
         df = pd.read_parquet(f)
-        if {"epoch_seconds", "model", "sampler"} <= set(df):
+        if {"epoch_seconds", "model", "sampler"} <= set(df) and (dataset is None or df["dataset"].iloc[0] == dataset):
             rows.append({"run_seconds": float(df.epoch_seconds.sum()), "epochs": len(df),
                          **{c: df[c].iloc[0] for c in ("dataset", "model", "sampler", *VARIANT_FIELDS) if c in df}})
     runs = pd.DataFrame(rows)
@@ -102,6 +103,7 @@ def main(argv=None):
     ap.add_argument("--record", action="store_true", help="run the command after -- and write the record first")
     ap.add_argument("--cache", default=None, help="the run cache it wrote (default: the record's)")
     ap.add_argument("--smoke", action="store_true", help="seconds: a made-up record and cache")
+    ap.add_argument("--dataset", default=None, help="count only this dataset's runs (another study shared the cache)")
     ap.add_argument("--out", default=None, help="default benchmarks/results/study.md")
     args = ap.parse_args(argv)
     rec_path = Path(args.study_time)
@@ -118,7 +120,8 @@ def main(argv=None):
     rec = json.loads(rec_path.read_text())
     folder = Path(args.cache or rec["cache"])
     stamp = lambda key: datetime.fromisoformat(rec[key].replace("Z", "+00:00")).timestamp()  # noqa: E731
-    runs = read_runs(folder, None if args.smoke else stamp("started"), None if args.smoke else stamp("finished") + 5)
+    runs = read_runs(folder, None if args.smoke else stamp("started"), None if args.smoke else stamp("finished") + 5,
+                     args.dataset)
     wall, peak = rec["wall_seconds"], rec["peak_rss_gb"]
     lines = [f"## Time and memory of `{rec['command']}`", "",
              f"`{rec['command']}` (exit status {rec.get('exit_status')}) from {rec['started']} to {rec['finished']} "
