@@ -6,16 +6,17 @@ takes both forms. A value it cannot take is a :class:`ParameterError` naming the
 the value and what is accepted, with "did you mean" for a misspelt name or choice; nothing is
 rounded, truncated or guessed (``seeds 1.5`` is an error, not seed 1).
 
-* :func:`check_setup` — every parameter of :func:`tacr.study.setup` (dataset, data_dir,
-  data_params, profile, seeds, device, epochs, workers) in one call.
 * :func:`as_seeds`, :func:`as_epochs`, :func:`as_workers`, :func:`as_device` — one parameter each.
 * :func:`as_list`, :func:`as_dict`, :func:`as_ints`, :func:`as_floats`, :func:`as_names` —
   notebook lists (``models``, ``temperatures``, ...) and mappings (``data_params``).
 * :func:`as_int`, :func:`as_float`, :func:`as_bool`, :func:`as_text`, :func:`as_choice` — the
   scalars every other check is built from (the data loaders' options use them too).
 
-The module imports nothing of the package at import time, so ``run_all.sh``'s plan
-(``tacr/_runall.py``, run without the package) checks seeds, epochs and workers by the same rules.
+The module imports nothing of the package, so the data layer builds on it and ``run_all.sh``'s
+plan (``tacr/_runall.py``, run without the package) checks seeds, epochs and workers by the same
+rules. The dataset and its options are checked by :func:`tacr.data.as_dataset` and
+:func:`tacr.data.check_data_params`; every parameter of a study at once by
+:func:`tacr.study.check_setup`.
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ import math
 import numbers
 import os
 import re
-from dataclasses import dataclass
 
 
 class ParameterError(ValueError):
@@ -272,50 +272,3 @@ def as_profile(value, profiles, name: str = "profile") -> str | None:
         return None
     names = list(profiles)
     return as_choice(value, name, names + [f"{p}-null" for p in names])
-
-
-def as_dataset(value, name: str = "dataset") -> str:
-    """A registered dataset (:data:`tacr.data.LOADERS`)."""
-    from .data import loader_names
-
-    names = loader_names()
-    if isinstance(value, str) and value in names:
-        return value
-    raise ParameterError(f"{name}: unknown dataset {value!r}{did_you_mean(value, names)}; available: {names}")
-
-
-def check_data_params(dataset: str, value, name: str = "data_params") -> dict:
-    """``data_params`` as a dict whose every option the dataset's loader accepts, coerced to
-    its type (:func:`tacr.data.check_options`); an unknown option stops with "did you mean"."""
-    from .data import check_options
-
-    params = as_dict(value, name)
-    for key in params:
-        as_text(key, f"{name} key", accepted="option names")
-    check_options(dataset, params, where=name)
-    return params
-
-
-@dataclass(frozen=True)
-class SetupParameters:
-    """The checked parameters of :func:`tacr.study.setup`."""
-
-    dataset: str
-    data_dir: object
-    data_params: dict
-    profile: str | None
-    seeds: list[int] | None
-    device: str
-    epochs: int | None
-    workers: int | str
-
-
-def check_setup(dataset, data_dir=None, data_params=None, profile=None, seeds=None, device="auto", epochs=None,
-                workers="auto", *, profiles=()) -> SetupParameters:
-    """Every parameter a study notebook passes to :func:`tacr.study.setup`, checked before the
-    data is read or anything trains (devices too, even when every run is cached)."""
-    dataset = as_dataset(dataset)
-    return SetupParameters(
-        dataset=dataset, data_dir=as_path(data_dir, "data_dir"), data_params=check_data_params(dataset, data_params),
-        profile=as_profile(profile, profiles), seeds=None if seeds is None else as_seeds(seeds),
-        device=as_device(device), epochs=as_epochs(epochs), workers=as_workers(workers))

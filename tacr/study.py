@@ -1,7 +1,7 @@
 """The study's set-up, shared by every notebook: parameters, data, base config, where results go.
 
 * :func:`setup` — what every notebook starts with: parameters checked and coerced before any
-  work (:func:`tacr.params.check_setup`; papermill's ``-p`` passes lists and mappings as text),
+  work (:func:`check_setup`; papermill's ``-p`` passes lists and mappings as text),
   the run cache and figures folders checked writable, the data (kept for the next notebook in
   the process), the base config of the profile (:mod:`tacr.profiles`), the results folder
   (:func:`tacr.profiles.outputs`, the one place that decides it), and a :class:`Study` whose
@@ -25,9 +25,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__, plots
-from .data import CTRData, load
+from .data import CTRData, as_dataset, check_data_params, load
 from .files import folder_error, writable_folder
-from .params import as_dict, as_list, as_seeds, check_data_params, check_setup  # noqa: F401 (notebooks: study.as_list)
+from .params import (as_device, as_dict, as_epochs, as_list, as_path, as_profile, as_seeds,  # noqa: F401 (notebooks: study.as_list)
+                     as_workers)
 from .profiles import (DATASET_DEFAULTS, DEFAULT_DATASET, DEFAULT_PROFILE, PROFILES,  # noqa: F401
                        ROOT, STUDY_SETTINGS, Outputs, default_profile, outputs, profile_of, tuning_file, write_record)
 from .train import TrainConfig
@@ -149,6 +150,31 @@ def environment() -> dict:
     units = [u for u in ("avx2", "avx512f", "amx_tile") if f" {u}" in flags]
     return {"python": platform.python_version(), "machine": platform.machine(), "cpu vector units": units,
             **{lib: version(lib) for lib in ("torch", "numpy", "pandas", "scipy", "scikit-learn")}}
+
+
+@dataclass(frozen=True)
+class SetupParameters:
+    """The checked parameters of :func:`tacr.study.setup`."""
+
+    dataset: str
+    data_dir: object
+    data_params: dict
+    profile: str | None
+    seeds: list[int] | None
+    device: str
+    epochs: int | None
+    workers: int | str
+
+
+def check_setup(dataset, data_dir=None, data_params=None, profile=None, seeds=None, device="auto", epochs=None,
+                workers="auto", *, profiles=()) -> SetupParameters:
+    """Every parameter a study notebook passes to :func:`tacr.study.setup`, checked before the
+    data is read or anything trains (devices too, even when every run is cached)."""
+    dataset = as_dataset(dataset)
+    return SetupParameters(
+        dataset=dataset, data_dir=as_path(data_dir, "data_dir"), data_params=check_data_params(dataset, data_params),
+        profile=as_profile(profile, profiles), seeds=None if seeds is None else as_seeds(seeds),
+        device=as_device(device), epochs=as_epochs(epochs), workers=as_workers(workers))
 
 
 def setup(dataset: str = DEFAULT_DATASET, data_dir=None, data_params=None, profile: str | None = None, seeds=None,

@@ -1089,9 +1089,9 @@ from tacr import params as P  # noqa: E402
     (lambda: P.as_device("cpuu"), r"did you mean 'cpu'"),
     (lambda: P.as_device(3), r"device: 3 is a int, not text"),
     (lambda: P.as_profile("quik", ["quick", "study"]), r"profile: 'quik' is not one of .* \(did you mean 'quick'"),
-    (lambda: P.as_dataset("tabel"), r"dataset: unknown dataset 'tabel' \(did you mean 'table'"),
-    (lambda: P.check_data_params("table", {"user_column": "u"}), r"data_params: table: unknown loader option"),
-    (lambda: P.check_data_params("table", "{L: ten}"), r"data_params: L: 'ten' is not a whole number"),
+    (lambda: D.as_dataset("tabel"), r"dataset: unknown dataset 'tabel' \(did you mean 'table'"),
+    (lambda: D.check_data_params("table", {"user_column": "u"}), r"data_params: table: unknown loader option"),
+    (lambda: D.check_data_params("table", "{L: ten}"), r"data_params: L: 'ten' is not a whole number"),
     (lambda: P.as_floats("[1.0, hot]", "temperatures"), r"temperatures\[1\]: 'hot' is not a number"),
     (lambda: P.as_ints("[5, 2.5]", "candidate_sizes"), r"candidate_sizes\[1\]: 2.5 is not a whole number"),
 ])
@@ -1105,7 +1105,7 @@ def test_parameters_coerced():
     assert P.as_workers("2") == 2 and P.as_workers("auto") == "auto" and P.as_epochs("3") == 3
     assert P.as_device("auto") == "auto" and P.as_device("cpu") == "cpu"
     assert P.as_floats("0, 1", "t") == [0.0, 1.0] and P.as_names("[din, gru]", "models", ["din", "gru"]) == ["din", "gru"]
-    assert P.check_data_params("table", "{name: x}") == {"name": "x"}
+    assert D.check_data_params("table", "{name: x}") == {"name": "x"}
     from tacr import study
 
     assert study.as_list is P.as_list and study.as_seeds is P.as_seeds and study.as_dict is P.as_dict

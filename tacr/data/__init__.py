@@ -43,6 +43,28 @@ def check_options(name: str, options: dict, where: str | None = None) -> tuple[d
     return check(name, _loader(name), dict(options), where)
 
 
+def as_dataset(value, name: str = "dataset") -> str:
+    """A registered dataset (:data:`LOADERS`), or a :class:`~tacr.params.ParameterError`."""
+    from ..params import ParameterError, did_you_mean
+
+    names = loader_names()
+    if isinstance(value, str) and value in names:
+        return value
+    raise ParameterError(f"{name}: unknown dataset {value!r}{did_you_mean(value, names)}; available: {names}")
+
+
+def check_data_params(dataset: str, value, name: str = "data_params") -> dict:
+    """``data_params`` as a dict whose every option the dataset's loader accepts, coerced to
+    its type (:func:`check_options`); an unknown option stops with "did you mean"."""
+    from ..params import as_dict, as_text
+
+    params = as_dict(value, name)
+    for key in params:
+        as_text(key, f"{name} key", accepted="option names")
+    check_options(dataset, params, where=name)
+    return params
+
+
 def load(dataset: str, /, **options) -> CTRData:
     """Load ``dataset`` ("synthetic", "table", "atomic", "movielens-100k", ...) in the canonical format.
 
