@@ -1,7 +1,6 @@
 """tacr.models against independent computations (docs/method.md §2-3)."""
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from types import SimpleNamespace
 

@@ -423,7 +423,7 @@ def test_resumed_grid_is_bit_identical_to_an_uninterrupted_one(mini, tmp_path, m
     try:
         cfgs = [CFG_A, replace(CFG_A, sampler="rgan", n_candidates=4, tau_positives=4)]
         full = grid(cfgs, [0, 1], mini, tmp_path / "full", workers=2)
-        trained = counting(monkeypatch, fail_on=2)
+        counting(monkeypatch, fail_on=2)  # the third run raises KeyboardInterrupt
         with pytest.raises(KeyboardInterrupt):
             grid(cfgs, [0, 1], mini, tmp_path / "resumed")
         monkeypatch.undo()
