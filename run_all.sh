@@ -39,7 +39,8 @@ bootstrap() {
   echo ">> tacr is not importable: creating $ROOT/.venv with $($base_py --version)" >&2
   "$base_py" -m venv "$ROOT/.venv"
   "$ROOT/.venv/bin/python" -m pip install --quiet --upgrade pip
-  # the CPU wheel first, so the package's torch requirement is already met (no CUDA download)
+  # torch first, pinned, so the package's requirement is met by it (a CPU wheel where the index serves
+  # one; from plain PyPI, make .venv with the CPU index first: docs/running.md)
   "$ROOT/.venv/bin/python" -m pip install --quiet "torch==2.13.0"
   "$ROOT/.venv/bin/python" -m pip install --quiet -e "$ROOT[dev,lab]"
 }
