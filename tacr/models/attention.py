@@ -71,6 +71,15 @@ def relative_time_encoding(dt: torch.Tensor, dim: int = 90, base: float = 10000.
     return torch.stack((s, c), dim=-1).flatten(-2)  # (..., dim): sin, cos interleaved
 
 
+def add_time_term(pre: torch.Tensor, W_t: nn.Linear, dt: torch.Tensor, base: float) -> torch.Tensor:
+    """``pre + W_t e_t`` for Eq. (3)'s encoding ``e_t`` of ``dt`` (R,): (R, k). The even columns of
+    ``W_t`` take the sin half and the odd ones the cos half, so the interleaved encoding is never
+    built; ``pre`` (a fresh sum) is updated in place."""
+    sin, cos = time_phase(dt, W_t.in_features, base)  # (R, d/2) x 2
+    W = W_t.weight  # (k, d)
+    return pre.addmm_(sin, W[:, 0::2].T).addmm_(cos, W[:, 1::2].T)
+
+
 def real_positions(mask: torch.Tensor, inv: torch.Tensor | None):
     """The real history positions of a batch: sample ``b`` (R,), position ``l`` (R,), and the row
     ``r`` (R,) of position l of the sample's history in a (U * L, ...) flattening of the
@@ -104,16 +113,14 @@ class TimeAwareAttention(nn.Module):
         self.W_i = nn.Linear(item_dim, width, bias=False)
         self.W_t = nn.Linear(time_dim, width, bias=False) if time_dim else None
         self.v = nn.Linear(width, 1, bias=False)
-        self.time_dim, self.time_base = time_dim, time_base
+        self.time_base = time_base
 
     def forward(self, states, inv, e_0, dt, mask):
         b, l, r = real_positions(mask, inv)  # (R,) x 3: only real positions are computed
         h = _rows(states, r)  # (R, H)
         pre = _rows(self.W_h(states), r) + self.W_i(e_0)[b]  # (R, v); W_h h_l once per distinct history
-        if self.W_t is not None:  # W_t e_t with e_t = interleave(sin, cos): even columns of W_t take sin, odd cos
-            sin, cos = time_phase(dt[b, l], self.time_dim, self.time_base)  # (R, d/2) x 2
-            W = self.W_t.weight  # (v, d)
-            pre = pre.addmm_(sin, W[:, 0::2].T).addmm_(cos, W[:, 1::2].T)  # (R, v), in place: pre is a fresh sum
+        if self.W_t is not None:
+            pre = add_time_term(pre, self.W_t, dt[b, l], self.time_base)  # (R, v)
         u = self.v(torch.tanh(pre)).squeeze(-1)  # (R,)
         u = u.new_full(mask.shape, torch.finfo(u.dtype).min).index_put((b, l), u)  # (B, L)
         a = torch.softmax(u, dim=-1) * mask  # (B, L), padding and empty rows exactly 0
@@ -142,7 +149,7 @@ class DINActivation(nn.Module):
         self.d = item_dim
         self.fc1 = nn.Linear(4 * item_dim, hidden[0])
         self.W_t = nn.Linear(time_dim, hidden[0], bias=False) if time_dim else None  # the e_t_l block of fc1
-        self.time_dim, self.time_base = time_dim, time_base
+        self.time_base = time_base
         rest = []
         for a, b in zip(hidden, hidden[1:]):
             rest += [nn.ReLU(), nn.Linear(a, b)]
@@ -155,10 +162,8 @@ class DINActivation(nn.Module):
         hist = _rows(e_l @ (W_l + W_d).T, r)  # (R, k): once per distinct history
         tgt = (e_0 @ (W_0 - W_d).T + self.fc1.bias)[b]  # (R, k)
         pre = hist + tgt + (x * e_0[b]) @ W_p.T  # (R, k)
-        if self.W_t is not None:  # W_t e_t_l, even columns taking sin and odd cos, as in TimeAwareAttention
-            sin, cos = time_phase(dt[b, l], self.time_dim, self.time_base)  # (R, d_t/2) x 2
-            W = self.W_t.weight  # (k, d_t)
-            pre = pre.addmm_(sin, W[:, 0::2].T).addmm_(cos, W[:, 1::2].T)  # (R, k)
+        if self.W_t is not None:
+            pre = add_time_term(pre, self.W_t, dt[b, l], self.time_base)  # (R, k)
         w = self.rest(pre).squeeze(-1)  # (R,)
         e_h = x.new_zeros(e_0.shape).index_add(0, b, w.unsqueeze(1) * x)  # (B, d)
         w = w.new_zeros(mask.shape).index_put((b, l), w)  # (B, L), padding exactly 0
