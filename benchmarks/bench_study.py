@@ -29,7 +29,8 @@ from pathlib import Path
 from common import ROOT, fmt, out_path, table, write_result
 
 #: Config columns that tell runs of one (model, sampler) apart when they vary within the study.
-VARIANT_FIELDS = ("policy", "schedule", "reward", "n_candidates", "temperature", "epochs", "d_steps_per_g", "lr_d")
+VARIANT_FIELDS = ("policy", "schedule", "reward", "n_candidates", "temperature", "epochs", "d_steps_per_g", "lr_d",
+                  "steps_per_epoch", "weight_decay")
 
 
 def iso(t: float) -> str:
@@ -119,14 +120,16 @@ def main(argv=None):
         record(cmd, rec_path)
     rec = json.loads(rec_path.read_text())
     folder = Path(args.cache or rec["cache"])
-    stamp = lambda key: datetime.fromisoformat(rec[key].replace("Z", "+00:00")).timestamp()  # noqa: E731
+    stamp = lambda key: datetime.fromisoformat(rec[key].replace("Z", "+00:00")).timestamp()
     runs = read_runs(folder, None if args.smoke else stamp("started"), None if args.smoke else stamp("finished") + 5,
                      args.dataset)
     wall, peak = rec["wall_seconds"], rec["peak_rss_gb"]
     lines = [f"## Time and memory of `{rec['command']}`", "",
-             f"`{rec['command']}` (exit status {rec.get('exit_status')}) from {rec['started']} to {rec['finished']} "
+             (f"`{rec['command']}` (exit status {rec.get('exit_status')}) from {rec['started']} to {rec['finished']} "
              f"on {rec['cores']} cores: **{wall / 60:.1f} min**, peak memory **{peak:.2f} GB** "
-             f"({rec['peak_memory_kind']}). Runs from the cache `{folder}` written in that time.", ""]
+             f"({rec['peak_memory_kind']}). Runs from the cache `{folder}` written in that time."), ""]
+    if rec.get("note"):  # what a reader must know to read the record (a run resumed in parts, say)
+        lines[-1:] = ["", rec["note"], ""]
     summary = {"record": rec, "wall_minutes": wall / 60, "peak_gb": peak, "cores": rec["cores"], "runs": len(runs),
                "text": f"{wall / 60:.1f} min on {rec['cores']} cores, peak {peak:.2f} GB; {len(runs)} runs"}
     if len(runs):
@@ -137,9 +140,9 @@ def main(argv=None):
                        [[*(r[k] for k in keys), r["runs"], fmt(r["epochs"], 1), fmt(r["mean_s"], 1), fmt(r["total_s"])]
                         for _, r in tab.iterrows()])
         total = runs.run_seconds.sum()
-        lines += ["", f"{len(runs)} runs, {total / 3600:.2f} worker-hours in their epochs: {100 * total / (wall * rec['cores']):.0f} % "
+        lines += ["", (f"{len(runs)} runs, {total / 3600:.2f} worker-hours in their epochs: {100 * total / (wall * rec['cores']):.0f} % "
                   "of wall time x cores (the rest: data generation, set-up, final test passes, the notebooks' own work, "
-                  "idle cores)."]
+                  "idle cores).")]
         summary["table"] = json.loads(tab.to_json(orient="records"))
     write_result(out_path(args.out, "study", args.smoke), lines, summary)
 
