@@ -129,7 +129,7 @@ def main(argv=None):
              f"on {rec['cores']} cores: **{wall / 60:.1f} min**, peak memory **{peak:.2f} GB** "
              f"({rec['peak_memory_kind']}). Runs from the cache `{folder}` written in that time."), ""]
     if rec.get("note"):  # what a reader must know to read the record (a run resumed in parts, say)
-        lines[-1:] = ["", rec["note"], ""]
+        lines += [rec["note"], ""]
     summary = {"record": rec, "wall_minutes": wall / 60, "peak_gb": peak, "cores": rec["cores"], "runs": len(runs),
                "text": f"{wall / 60:.1f} min on {rec['cores']} cores, peak {peak:.2f} GB; {len(runs)} runs"}
     if len(runs):
